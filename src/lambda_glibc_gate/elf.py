@@ -1,0 +1,425 @@
+"""One ElfInfo per ELF file, read the way glibc's ld.so reads it.
+
+ld.so never looks at section headers: it walks the program headers, the PT_DYNAMIC
+array and the version tables those point at. We do the same, so a stripped binary
+with no section headers is judged exactly like its unstripped twin, and section
+headers that lie cannot change the verdict. pyelftools parses the ELF header and
+program headers; the dynamic array and the version tables are read with `struct`
+directly, with every offset, count and chain bounded (hostile files end in
+MalformedElf, in bounded time, never in an exception of another kind).
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from array import array
+from dataclasses import dataclass, field
+
+from elftools.common.exceptions import ELFError
+from elftools.elf.elffile import ELFFile
+
+ELF_MAGIC = b"\x7fELF"
+
+# e_machine values (glibc elf/elf.h).
+MACHINES = {
+    3: "i386",
+    8: "mips",
+    20: "ppc",
+    21: "ppc64",
+    22: "s390",
+    40: "arm",
+    62: "x86_64",
+    183: "aarch64",
+    243: "riscv",
+}
+
+# Dynamic tags (elf/elf.h).
+DT_NULL, DT_NEEDED, DT_HASH, DT_STRTAB, DT_SYMTAB = 0, 1, 4, 5, 6
+DT_STRSZ, DT_SYMENT, DT_SONAME, DT_RPATH, DT_RUNPATH = 10, 11, 14, 15, 29
+DT_FLAGS_1 = 0x6FFFFFFB
+DT_GNU_HASH = 0x6FFFFEF5
+DT_VERSYM, DT_VERDEF, DT_VERDEFNUM = 0x6FFFFFF0, 0x6FFFFFFC, 0x6FFFFFFD
+DT_VERNEED, DT_VERNEEDNUM = 0x6FFFFFFE, 0x6FFFFFFF
+DF_1_PIE = 0x08000000
+VER_FLG_BASE, VER_FLG_WEAK = 0x1, 0x2
+VERSYM_HIDDEN = 0x8000
+SHT_DYNSYM = 11
+PT_LOAD, PT_DYNAMIC, PT_INTERP = 1, 2, 3
+
+# Bounds for hostile files: real binaries stay far below these.
+MAX_PROGRAM_HEADERS = 4096
+MAX_DYNAMIC_ENTRIES = 65536
+MAX_VERSION_ENTRIES = 65536
+MAX_SYMBOLS = 4_000_000
+MAX_STRING = 4096
+MAX_SYMBOLS_PER_VERSION = 200  # kept for messages; the count is kept separately
+
+
+class MalformedElf(Exception):
+    """The file starts like ELF but ld.so could not load it; message is one line."""
+
+
+@dataclass(frozen=True)
+class VersionNeed:
+    """One Vernaux entry: `library` needs `version`; `symbols` bound to it."""
+
+    library: str  # the Verneed file name: a soname such as "libc.so.6"
+    version: str  # "GLIBC_2.38"
+    weak: bool  # VER_FLG_WEAK: ld.so only warns when it is missing
+    symbols: tuple[str, ...] = ()  # undefined dynamic symbols with this version
+    symbol_count: int = 0  # may exceed len(symbols) (capped for memory)
+
+
+@dataclass(frozen=True)
+class ElfInfo:
+    machine: str  # "x86_64", "aarch64", "i386", … or "EM_<n>"
+    elf_class: int  # 32 or 64
+    endian: str  # "little" | "big"
+    elf_type: str  # "exec" | "dyn" | "rel" | "core" | "other"
+    interpreter: str | None  # PT_INTERP
+    needed: tuple[str, ...] = ()
+    rpath: tuple[str, ...] = ()
+    runpath: tuple[str, ...] = ()
+    soname: str | None = None
+    version_needs: tuple[VersionNeed, ...] = ()
+    version_defs: tuple[str, ...] = ()  # versions this object defines (base name excluded)
+    is_pie: bool = False
+    has_dynamic: bool = False
+    has_section_headers: bool = False
+    exports: frozenset[str] = field(default_factory=frozenset)  # marker exports found
+    markers: frozenset[str] = field(default_factory=frozenset)  # "rust", "go" evidence
+
+    @property
+    def is_executable(self) -> bool:
+        return self.elf_type == "exec" or self.interpreter is not None or self.is_pie
+
+    @property
+    def is_library(self) -> bool:
+        return self.elf_type == "dyn" and not self.is_executable
+
+    @property
+    def static(self) -> bool:
+        """Loads without ld.so: no interpreter and no libraries to load."""
+        return self.interpreter is None and not self.needed and self.is_executable
+
+    def needs_of(self, library: str) -> list[VersionNeed]:
+        return [need for need in self.version_needs if need.library == library]
+
+
+# Exported symbols that tell what a shared object is for.
+_MARKER_EXPORTS = (b"PyInit_", b"napi_register_module_v1", b"node_register_module_v")
+
+
+def is_elf(head: bytes) -> bool:
+    return head[:4] == ELF_MAGIC
+
+
+def read_elf(data: bytes) -> ElfInfo:
+    """Parse an ELF file held in memory. Raises MalformedElf with a one-line reason."""
+    if not is_elf(data):
+        raise MalformedElf("not an ELF file")
+    if len(data) < 52:
+        raise MalformedElf("truncated ELF header")
+    try:
+        return _Reader(data).read()
+    except MalformedElf:
+        raise
+    except (ELFError, struct.error, ValueError, IndexError, KeyError, OverflowError,
+            TypeError, AttributeError, UnicodeDecodeError, AssertionError) as error:
+        # pyelftools and construct raise many types on hostile input; all mean the same.
+        raise MalformedElf(_one_line(f"cannot parse: {error}")) from None
+    except Exception as error:  # construct's own errors do not share a base we can name
+        raise MalformedElf(_one_line(f"cannot parse: {type(error).__name__}")) from None
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _Reader:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.elf = ELFFile(io.BytesIO(data))
+        self.little = self.elf.little_endian
+        self.bits = self.elf.elfclass
+        self.order = "<" if self.little else ">"
+        self.loads: list[tuple[int, int, int]] = []  # (vaddr, filesz, offset)
+
+    # -- helpers -----------------------------------------------------------------------
+    def _offset(self, address: int, size: int = 1) -> int:
+        """Virtual address -> file offset through PT_LOAD, as the loader maps it."""
+        for vaddr, filesz, offset in self.loads:
+            if vaddr <= address and address + size <= vaddr + filesz:
+                return address - vaddr + offset
+        raise MalformedElf(f"address {address:#x} is outside every loaded segment")
+
+    def _check_range(self, offset: int, size: int, what: str) -> None:
+        if offset < 0 or size < 0 or offset + size > len(self.data):
+            raise MalformedElf(f"{what} lies outside the file (truncated?)")
+
+    def _string(self, strtab: int, strsz: int, index: int) -> str:
+        if index >= strsz:
+            raise MalformedElf("string index outside the dynamic string table")
+        start = strtab + index
+        end = self.data.find(b"\0", start, min(start + MAX_STRING, strtab + strsz))
+        if end < 0:
+            raise MalformedElf("unterminated string in the dynamic string table")
+        return self.data[start:end].decode("utf-8", "backslashreplace")
+
+    # -- the walk ------------------------------------------------------------------------
+    def read(self) -> ElfInfo:
+        header = self.elf.header
+        machine_number = self.elf["e_machine"]
+        machine = MACHINES.get(_machine_number(machine_number), str(machine_number))
+        elf_type = {"ET_EXEC": "exec", "ET_DYN": "dyn", "ET_REL": "rel", "ET_CORE": "core"}
+        phnum = header["e_phnum"]
+        if phnum > MAX_PROGRAM_HEADERS:
+            raise MalformedElf(f"{phnum} program headers")
+        self._check_range(header["e_phoff"], phnum * header["e_phentsize"], "program headers")
+
+        interpreter = None
+        dynamic: tuple[int, int] | None = None
+        for segment in self.elf.iter_segments():
+            p_type = segment["p_type"]
+            if p_type == "PT_LOAD":
+                self.loads.append((segment["p_vaddr"], segment["p_filesz"], segment["p_offset"]))
+            elif p_type == "PT_INTERP":
+                offset, size = segment["p_offset"], segment["p_filesz"]
+                self._check_range(offset, size, "PT_INTERP")
+                raw = self.data[offset : offset + min(size, MAX_STRING)]
+                interpreter = raw.split(b"\0", 1)[0].decode("utf-8", "backslashreplace")
+            elif p_type == "PT_DYNAMIC":
+                dynamic = (segment["p_offset"], segment["p_filesz"])
+
+        info = dict(
+            machine=machine,
+            elf_class=self.bits,
+            endian="little" if self.little else "big",
+            elf_type=elf_type.get(header["e_type"], "other"),
+            interpreter=interpreter,
+            has_section_headers=header["e_shoff"] != 0 and header["e_shnum"] != 0,
+            markers=_markers(self.data),
+        )
+        if dynamic is not None:
+            info.update(self._read_dynamic(*dynamic))
+        return ElfInfo(**info)
+
+    def _read_dynamic(self, offset: int, size: int) -> dict:
+        entry = 16 if self.bits == 64 else 8
+        self._check_range(offset, min(size, len(self.data)), "PT_DYNAMIC")
+        count = min(size // entry, MAX_DYNAMIC_ENTRIES)
+        fmt = self.order + ("qQ" if self.bits == 64 else "iI")
+        tags: dict[int, int] = {}
+        strings: dict[int, list[int]] = {DT_NEEDED: [], DT_RPATH: [], DT_RUNPATH: []}
+        for index in range(count):
+            start = offset + index * entry
+            if start + entry > len(self.data):
+                raise MalformedElf("PT_DYNAMIC runs past the end of the file")
+            tag, value = struct.unpack_from(fmt, self.data, start)
+            if tag == DT_NULL:
+                break
+            if tag in strings:
+                strings[tag].append(value)
+            else:
+                tags.setdefault(tag, value)
+
+        if DT_STRTAB not in tags:
+            if any(strings.values()) or DT_SONAME in tags:
+                raise MalformedElf("dynamic section has names but no DT_STRTAB")
+            return {"has_dynamic": True}
+        strsz = tags.get(DT_STRSZ, 0)
+        strtab = self._offset(tags[DT_STRTAB], max(strsz, 1))
+        self._check_range(strtab, strsz, "DT_STRTAB")
+
+        def name(index: int) -> str:
+            return self._string(strtab, strsz, index)
+
+        def paths(tag: int) -> tuple[str, ...]:
+            # RPATH / RUNPATH strings are colon-separated lists; keep entries in order.
+            out: list[str] = []
+            for index in strings[tag]:
+                out.extend(part for part in name(index).split(":") if part)
+            return tuple(out)
+
+        flags_1 = tags.get(DT_FLAGS_1, 0)
+        needs, versions_by_index = self._read_verneed(tags, name)
+        defs = self._read_verdef(tags, name)
+        symbols = self._symbols_by_version(tags, strtab, strsz, set(versions_by_index))
+        version_needs = tuple(
+            VersionNeed(
+                library=library,
+                version=version,
+                weak=weak,
+                symbols=tuple(symbols.get(index, ([], 0))[0]),
+                symbol_count=symbols.get(index, ([], 0))[1],
+            )
+            for index, (library, version, weak) in needs
+        )
+        strtab_bytes = self.data[strtab : strtab + strsz]
+        return {
+            "has_dynamic": True,
+            "needed": tuple(name(index) for index in strings[DT_NEEDED]),
+            "rpath": paths(DT_RPATH),
+            "runpath": paths(DT_RUNPATH),
+            "soname": name(tags[DT_SONAME]) if DT_SONAME in tags else None,
+            "version_needs": version_needs,
+            "version_defs": defs,
+            "is_pie": bool(flags_1 & DF_1_PIE),
+            "exports": frozenset(
+                marker.decode() for marker in _MARKER_EXPORTS if marker in strtab_bytes
+            ),
+        }
+
+    def _read_verneed(self, tags: dict[int, int], name) -> tuple[list, dict[int, str]]:
+        """Elf_Verneed / Elf_Vernaux chains (16 bytes each in both classes)."""
+        if DT_VERNEED not in tags:
+            return [], {}
+        limit = min(tags.get(DT_VERNEEDNUM, MAX_VERSION_ENTRIES), MAX_VERSION_ENTRIES)
+        position = self._offset(tags[DT_VERNEED], 16)
+        needs: list[tuple[int, tuple[str, str, bool]]] = []
+        seen: set[int] = set()
+        total = 0
+        for _ in range(limit):
+            if position in seen:
+                raise MalformedElf("cyclic version-need chain (vn_next)")
+            seen.add(position)
+            self._check_range(position, 16, "version need")
+            _, cnt, file_name, aux, next_offset = struct.unpack_from(
+                self.order + "HHIII", self.data, position
+            )
+            library = name(file_name)
+            aux_position = position + aux
+            aux_seen: set[int] = set()
+            for _ in range(cnt):
+                total += 1
+                if total > MAX_VERSION_ENTRIES or aux_position in aux_seen:
+                    raise MalformedElf("cyclic or oversized version-need chain (vna_next)")
+                aux_seen.add(aux_position)
+                self._check_range(aux_position, 16, "version need entry")
+                _, flags, other, vna_name, vna_next = struct.unpack_from(
+                    self.order + "IHHII", self.data, aux_position
+                )
+                needs.append((other & 0x7FFF, (library, name(vna_name), bool(flags & VER_FLG_WEAK))))
+                if vna_next == 0:
+                    break
+                aux_position += vna_next
+            if next_offset == 0:
+                break
+            position += next_offset
+        return needs, {index: version for index, (_, version, _) in needs}
+
+    def _read_verdef(self, tags: dict[int, int], name) -> tuple[str, ...]:
+        """Elf_Verdef (20 bytes) / Elf_Verdaux (8 bytes): versions this object defines."""
+        if DT_VERDEF not in tags:
+            return ()
+        limit = min(tags.get(DT_VERDEFNUM, MAX_VERSION_ENTRIES), MAX_VERSION_ENTRIES)
+        position = self._offset(tags[DT_VERDEF], 20)
+        defined: list[str] = []
+        seen: set[int] = set()
+        for _ in range(limit):
+            if position in seen:
+                raise MalformedElf("cyclic version-definition chain (vd_next)")
+            seen.add(position)
+            self._check_range(position, 20, "version definition")
+            _, flags, _, cnt, _, aux, next_offset = struct.unpack_from(
+                self.order + "HHHHIII", self.data, position
+            )
+            if cnt and not flags & VER_FLG_BASE:
+                self._check_range(position + aux, 8, "version definition name")
+                (vda_name,) = struct.unpack_from(self.order + "I", self.data, position + aux)
+                defined.append(name(vda_name))
+            if next_offset == 0:
+                break
+            position += next_offset
+        return tuple(defined)
+
+    def _symbol_count(self, tags: dict[int, int]) -> int:
+        """Number of .dynsym entries, from the hash tables as ld.so would know it."""
+        if DT_HASH in tags:
+            position = self._offset(tags[DT_HASH], 8)
+            _, nchain = struct.unpack_from(self.order + "II", self.data, position)
+            return nchain
+        if DT_GNU_HASH in tags:
+            return self._gnu_hash_symbol_count(tags[DT_GNU_HASH])
+        for section in self.elf.iter_sections():  # last resort: the section header
+            if section["sh_type"] == "SHT_DYNSYM" and section["sh_entsize"]:
+                return section["sh_size"] // section["sh_entsize"]
+        return 0
+
+    def _gnu_hash_symbol_count(self, address: int) -> int:
+        position = self._offset(address, 16)
+        nbuckets, symoffset, bloom_size, _ = struct.unpack_from(self.order + "IIII", self.data, position)
+        word = 8 if self.bits == 64 else 4
+        buckets_at = position + 16 + bloom_size * word
+        self._check_range(buckets_at, nbuckets * 4, "GNU hash buckets")
+        buckets = array("I", self.data[buckets_at : buckets_at + nbuckets * 4])
+        if buckets.itemsize != 4:
+            raise MalformedElf("unsupported platform for GNU hash")
+        if (struct.pack("=I", 1) == struct.pack("<I", 1)) != self.little:
+            buckets.byteswap()
+        last = max(buckets, default=0)
+        if last < symoffset:
+            return symoffset
+        chain_at = buckets_at + nbuckets * 4
+        index = last
+        while index < MAX_SYMBOLS:
+            self._check_range(chain_at + (index - symoffset) * 4, 4, "GNU hash chain")
+            (value,) = struct.unpack_from(self.order + "I", self.data, chain_at + (index - symoffset) * 4)
+            index += 1
+            if value & 1:
+                return index
+        raise MalformedElf("GNU hash chain does not end")
+
+    def _symbols_by_version(
+        self, tags: dict[int, int], strtab: int, strsz: int, wanted: set[int]
+    ) -> dict[int, tuple[list[str], int]]:
+        """Undefined dynamic symbols grouped by the version index (.gnu.version) they need."""
+        if not wanted or DT_VERSYM not in tags or DT_SYMTAB not in tags:
+            return {}
+        count = self._symbol_count(tags)
+        if count > MAX_SYMBOLS:
+            raise MalformedElf(f"{count} dynamic symbols")
+        if count == 0:
+            return {}
+        versym_at = self._offset(tags[DT_VERSYM], 2 * count)
+        syment = 24 if self.bits == 64 else 16
+        symtab_at = self._offset(tags[DT_SYMTAB], syment * count)
+        versyms = array("H", self.data[versym_at : versym_at + 2 * count])
+        if (struct.pack("=H", 1) == struct.pack("<H", 1)) != self.little:
+            versyms.byteswap()
+        # Name offset and section index sit at different places in the two classes.
+        fmt = self.order + ("I4xH" if self.bits == 64 else "I8x2xH")
+        grouped: dict[int, tuple[list[str], int]] = {}
+        for symbol_index, raw in enumerate(versyms):
+            version_index = raw & ~VERSYM_HIDDEN & 0xFFFF
+            if version_index not in wanted:
+                continue
+            name_offset, shndx = struct.unpack_from(fmt, self.data, symtab_at + symbol_index * syment)
+            if shndx != 0:  # defined here: not a need
+                continue
+            names, total = grouped.get(version_index, ([], 0))
+            if len(names) < MAX_SYMBOLS_PER_VERSION:
+                names.append(self._string(strtab, strsz, name_offset))
+            grouped[version_index] = (names, total + 1)
+        return grouped
+
+
+def _machine_number(value) -> int:
+    """pyelftools gives e_machine as a name ("EM_X86_64") or a number for unknown ones."""
+    if isinstance(value, int):
+        return value
+    names = {"EM_386": 3, "EM_MIPS": 8, "EM_PPC": 20, "EM_PPC64": 21, "EM_S390": 22,
+             "EM_ARM": 40, "EM_X86_64": 62, "EM_AARCH64": 183, "EM_RISCV": 243}
+    return names.get(value, -1)
+
+
+def _markers(data: bytes) -> frozenset[str]:
+    """Evidence of the toolchain that survives stripping (strings in the file itself)."""
+    found = set()
+    if b"\xff Go buildinf:" in data or b"Go build ID:" in data:
+        found.add("go")
+    if b"/rustc/" in data or b"rustc version" in data or b"rust_begin_unwind" in data:
+        found.add("rust")
+    return frozenset(found)
