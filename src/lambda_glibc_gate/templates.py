@@ -1,0 +1,832 @@
+"""Runtime, architecture and code path of each Lambda function, read from the project's templates.
+
+`--runtime auto` uses this module: it reads SAM / CloudFormation templates (YAML with the
+intrinsic short-form tags, or JSON), `serverless.yml`, and CDK's `cdk.out/*.template.json`,
+turns every function into a FunctionTarget, and matches the scanned artifacts to them.
+
+A template is data, never code: YAML goes through a SafeLoader subclass (no Python tags), a
+file over MAX_TEMPLATE_BYTES is refused, and aliases may not expand a document by more than
+MAX_ALIAS_EXPANSION nodes (billion laughs). Nothing is evaluated that the template does not
+spell out literally: a parameter's Default, a `${self:...}` path, a `${opt:x, 'default'}`
+fallback; anything else leaves the runtime unknown with a note, never a guess.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+import stat
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
+MAX_ALIAS_EXPANSION = 100_000  # nodes that aliases may add on top of the written ones
+ARCHITECTURES = ("x86_64", "arm64")  # Lambda's own names
+DEFAULT_ARCHITECTURE = "x86_64"  # what Lambda uses when Architectures is absent
+_MAX_RESOLVE_DEPTH = 10  # parameter -> Sub -> Ref ... chains and ${self:} indirections
+
+# Serverless Framework defaults, from serverless/serverless lib/plugins/package/package.js
+# (packagePath = --package || package.path || "<serviceDir>/.serverless") and
+# lib/plugins/package/lib/package-service.js (packageAll: "<service>.zip";
+# packageFunction: "<functionName>.zip" when package.individually).
+_SERVERLESS_PACKAGE_DIR = ".serverless"
+
+LineOf = Callable[[Any, str], "int | None"]
+
+
+class TemplateError(Exception):
+    """A template that cannot be used. str() is one line: "template.yaml:12: cannot parse: …"."""
+
+
+@dataclass(frozen=True)
+class FunctionTarget:
+    """One Lambda function as a template declares it."""
+
+    name: str  # logical id (SAM / CloudFormation / CDK) or function key (Serverless)
+    runtime: str | None  # AWS runtime id; None for container images or when not resolvable
+    architecture: str  # "x86_64" | "arm64"
+    artifact: str | None  # code folder or zip, relative to the template's folder; None: S3/inline
+    layers: tuple[str, ...]  # local layer folders / zips; ARNs are skipped
+    template: str  # the template file it comes from
+    line: int | None  # 1-based line of the function's definition, for messages
+    build_method: str | None = None  # SAM Metadata.BuildMethod, e.g. "rust-cargolambda"
+    framework: str = ""  # "sam" | "cloudformation" | "cdk" | "serverless"
+    note: str | None = None  # why runtime / artifact / architecture is unknown or assumed
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding and loading template files
+
+
+def find_templates(directory: str) -> list[str]:
+    """The template files in `directory`, SAM build output first (it names the built folders)."""
+    found: list[str] = []
+
+    def add(path: str) -> None:
+        if os.path.isfile(path) and path not in found:
+            found.append(path)
+
+    add(os.path.join(directory, ".aws-sam", "build", "template.yaml"))
+    for name in ("template.yaml", "template.yml", "serverless.yml", "serverless.yaml"):
+        add(os.path.join(directory, name))
+    assemblies = [os.path.join(directory, "cdk.out")]
+    if os.path.isfile(os.path.join(directory, "manifest.json")):
+        assemblies.append(directory)  # the directory is itself a cloud assembly (cdk.out)
+    for assembly in assemblies:
+        pattern_root = glob.escape(assembly)
+        for pattern in ("*.template.json", os.path.join("assembly-*", "*.template.json")):
+            for path in sorted(glob.glob(os.path.join(pattern_root, pattern))):
+                add(path)
+    return found
+
+
+def load_functions(template_path: str) -> list[FunctionTarget]:
+    """Every Lambda function the template declares; TemplateError when it cannot be read."""
+    text = _read_text(template_path)
+    is_json = template_path.lower().endswith(".json")
+    document = _load_json(text, template_path) if is_json else _load_yaml(text, template_path)
+    if not isinstance(document, dict):
+        kind = "empty" if document is None else f"a {type(document).__name__}, not a mapping"
+        raise TemplateError(f"{template_path}:1: cannot parse: the document is {kind}")
+    line_of = _json_line_finder(text) if is_json else _yaml_line_of
+    if _is_serverless(template_path, document):
+        return _serverless_functions(document, template_path, line_of)
+    return _cloudformation_functions(document, template_path, line_of)
+
+
+def _read_text(path: str) -> str:
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise TemplateError(f"{path}: cannot read: not a regular file")
+        if info.st_size > MAX_TEMPLATE_BYTES:
+            raise TemplateError(
+                f"{path}: refused: {info.st_size} bytes is over the "
+                f"{MAX_TEMPLATE_BYTES} byte limit for a template"
+            )
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_TEMPLATE_BYTES + 1)
+    except OSError as exc:
+        raise TemplateError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_TEMPLATE_BYTES:  # grew while we looked
+        raise TemplateError(f"{path}: refused: over the {MAX_TEMPLATE_BYTES} byte limit")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise TemplateError(f"{path}:{line}: cannot parse: not UTF-8 text") from None
+
+
+def _load_json(text: str, path: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise TemplateError(f"{path}:{exc.lineno}: cannot parse: {exc.msg}") from None
+    except RecursionError:
+        raise TemplateError(f"{path}:1: cannot parse: nested too deeply") from None
+
+
+class _LinedDict(dict):
+    """A YAML mapping that remembers the 1-based line of each of its keys."""
+
+    key_lines: dict[Any, int]
+
+
+class _TemplateLoader(yaml.SafeLoader):
+    """SafeLoader that reads CloudFormation short-form tags as their long form and keeps lines."""
+
+
+def _construct_intrinsic(loader: _TemplateLoader, suffix: str, node: yaml.Node) -> dict:
+    # !Ref X -> {"Ref": X}, !Condition X -> {"Condition": X}, !Sub s -> {"Fn::Sub": s}, …
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)  # !GetAtt A.B is the short form of [A, B]
+    key = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
+    return {key: value}
+
+
+def _construct_lined_mapping(loader: _TemplateLoader, node: yaml.MappingNode):
+    data = _LinedDict()
+    data.key_lines = {}
+    yield data
+    data.update(loader.construct_mapping(node))
+    for key_node, _ in node.value:  # merged (<<) keys come first, so a local key wins
+        if isinstance(key_node, yaml.ScalarNode):
+            data.key_lines[key_node.value] = key_node.start_mark.line + 1
+
+
+_TemplateLoader.add_multi_constructor("!", _construct_intrinsic)
+_TemplateLoader.add_constructor("tag:yaml.org,2002:map", _construct_lined_mapping)
+
+
+def _load_yaml(text: str, path: str) -> Any:
+    loader = _TemplateLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_alias_expansion(node, path)
+        return loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        reason = " ".join(part for part in (exc.context, exc.problem) if part) or "invalid YAML"
+        raise TemplateError(f"{path}:{line}: cannot parse: {reason}") from None
+    except yaml.reader.ReaderError as exc:
+        line = text[: max(exc.position, 0)].count("\n") + 1
+        raise TemplateError(f"{path}:{line}: cannot parse: {exc.reason}") from None
+    except yaml.YAMLError as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else "invalid YAML"
+        raise TemplateError(f"{path}:1: cannot parse: {first_line}") from None
+    except RecursionError:
+        raise TemplateError(f"{path}:1: cannot parse: nested too deeply") from None
+    finally:
+        loader.dispose()
+
+
+def _check_alias_expansion(root: yaml.Node, path: str) -> None:
+    """Refuse documents whose aliases expand them far beyond what is written (billion laughs).
+
+    The node graph shares aliased nodes, so its expanded size is computed once per distinct
+    node (iteratively: no recursion limit), and a node that contains itself is refused too.
+    """
+    expanded: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            on_path.discard(key)
+            expanded[key] = 1 + sum(expanded[id(child)] for child in _children(node))
+            continue
+        if key in expanded:
+            continue
+        if key in on_path:
+            line = node.start_mark.line + 1
+            raise TemplateError(f"{path}:{line}: cannot parse: an alias refers to itself")
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node))
+    if expanded[id(root)] - len(expanded) > MAX_ALIAS_EXPANSION:
+        raise TemplateError(
+            f"{path}:1: cannot parse: aliases expand the document by more than "
+            f"{MAX_ALIAS_EXPANSION} nodes"
+        )
+
+
+def _children(node: yaml.Node) -> Iterable[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            yield key_node
+            yield value_node
+    elif isinstance(node, yaml.SequenceNode):
+        yield from node.value
+
+
+def _yaml_line_of(mapping: Any, key: str) -> int | None:
+    return getattr(mapping, "key_lines", {}).get(key)
+
+
+def _json_line_finder(text: str) -> LineOf:
+    """JSON has no marks: the line of `"key":` after "Resources" (logical ids are unique)."""
+    start = text.find('"Resources"')
+    start = max(start, 0)
+
+    def line_of(_mapping: Any, key: str) -> int | None:
+        match = re.compile(re.escape(json.dumps(key)) + r"\s*:").search(text, start)
+        return text.count("\n", 0, match.start()) + 1 if match else None
+
+    return line_of
+
+
+# ---------------------------------------------------------------------------------------------
+# Small helpers shared by the readers
+
+
+def _mapping(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _local_path(base: str, value: Any) -> str | None:
+    """A code location that is a local path, resolved against the template's folder."""
+    if not isinstance(value, str) or not value.strip() or "://" in value:
+        return None  # s3://…, https://…: the code is not here
+    return os.path.normpath(os.path.join(base, value.strip()))
+
+
+def _architecture(value: str | None, notes: list[str]) -> str:
+    if value is None:
+        return DEFAULT_ARCHITECTURE
+    if value in ARCHITECTURES:
+        return value
+    notes.append(
+        f"architecture {value!r} is not one of {', '.join(ARCHITECTURES)}; "
+        f"assuming {DEFAULT_ARCHITECTURE}"
+    )
+    return DEFAULT_ARCHITECTURE
+
+
+def _target(notes: list[str], **fields: Any) -> FunctionTarget:
+    return FunctionTarget(note="; ".join(notes) or None, **fields)
+
+
+# ---------------------------------------------------------------------------------------------
+# SAM, CloudFormation and CDK (one reader: CDK output is CloudFormation with asset metadata)
+
+_SAM_FUNCTION = "AWS::Serverless::Function"
+_CFN_FUNCTION = "AWS::Lambda::Function"
+_SAM_LAYER = "AWS::Serverless::LayerVersion"
+_CFN_LAYER = "AWS::Lambda::LayerVersion"
+
+
+def _image_note(declared_by: str) -> str:
+    return (
+        f"container image ({declared_by}): the image brings its own runtime and glibc; "
+        "scan the image's files instead"
+    )
+
+
+class _CloudFormationScope:
+    """What a value in the template may refer to: parameter defaults and mappings."""
+
+    def __init__(self, document: dict) -> None:
+        self.parameters = _mapping(document.get("Parameters"))
+        self.mappings = _mapping(document.get("Mappings"))
+        self.used_defaults: list[str] = []  # parameters whose Default decided a value
+
+    def string(self, value: Any, depth: int = 0) -> str | None:
+        """The literal string `value` stands for, or None when it depends on deploy time."""
+        if isinstance(value, str):
+            return value
+        if depth > _MAX_RESOLVE_DEPTH or not isinstance(value, dict) or len(value) != 1:
+            return None
+        ((function, argument),) = value.items()
+        if function == "Ref":
+            return self._parameter_default(argument, depth)
+        if function == "Fn::Sub":
+            return self._sub(argument, depth)
+        if function == "Fn::Join":
+            return self._join(argument, depth)
+        if function == "Fn::FindInMap":
+            return self._find_in_map(argument, depth)
+        return None  # Fn::If, Fn::GetAtt, Fn::ImportValue, …: known only at deploy time
+
+    def _parameter_default(self, name: Any, depth: int) -> str | None:
+        if not isinstance(name, str):
+            return None
+        default = _mapping(self.parameters.get(name)).get("Default")
+        if isinstance(default, (int, float)) and not isinstance(default, bool):
+            default = str(default)
+        resolved = self.string(default, depth + 1) if isinstance(default, str) else None
+        if resolved is not None and name not in self.used_defaults:
+            self.used_defaults.append(name)
+        return resolved
+
+    def _sub(self, argument: Any, depth: int) -> str | None:
+        variables: dict = {}
+        if isinstance(argument, list) and len(argument) == 2:
+            argument, variables = argument[0], _mapping(argument[1])
+        if not isinstance(argument, str):
+            return None
+        unresolved = False
+
+        def replace(match: re.Match) -> str:
+            nonlocal unresolved
+            name = match.group(1)
+            if name.startswith("!"):
+                return "${" + name[1:] + "}"  # ${!Literal} is the escape for "${Literal}"
+            if name in variables:
+                resolved = self.string(variables[name], depth + 1)
+            else:
+                resolved = self._parameter_default(name, depth)
+            if resolved is None:
+                unresolved = True
+                return ""
+            return resolved
+
+        result = re.sub(r"\$\{([^}]*)\}", replace, argument)
+        return None if unresolved else result
+
+    def _join(self, argument: Any, depth: int) -> str | None:
+        if not (isinstance(argument, list) and len(argument) == 2):
+            return None
+        separator, items = argument
+        if not isinstance(separator, str) or not isinstance(items, list):
+            return None
+        parts = [self.string(item, depth + 1) for item in items]
+        return None if any(part is None for part in parts) else separator.join(parts)
+
+    def _find_in_map(self, argument: Any, depth: int) -> str | None:
+        if not (isinstance(argument, list) and len(argument) == 3):
+            return None
+        names = [self.string(part, depth + 1) for part in argument]
+        table = _mapping(self.mappings.get(names[0]))
+        if names[1] is not None and names[2] is not None:
+            found = _mapping(table.get(names[1])).get(names[2])
+            return found if isinstance(found, str) else None
+        if names[1] is None and names[2] is not None:
+            # e.g. [LatestNodeRuntimeMap, !Ref AWS::Region, value] (CDK): known when every
+            # region has the same value, unknown otherwise
+            values = {_mapping(row).get(names[2]) for row in table.values()}
+            if len(values) == 1:
+                (only,) = values
+                return only if isinstance(only, str) else None
+        return None
+
+
+def _cloudformation_functions(
+    document: dict, template: str, line_of: LineOf
+) -> list[FunctionTarget]:
+    base = os.path.dirname(template)
+    scope = _CloudFormationScope(document)
+    resources = _mapping(document.get("Resources"))
+    function_globals = _mapping(_mapping(document.get("Globals")).get("Function"))
+    targets = []
+    for logical_id, resource in resources.items():
+        resource = _mapping(resource)
+        kind = resource.get("Type")
+        if kind not in (_SAM_FUNCTION, _CFN_FUNCTION):
+            continue
+        properties = _mapping(resource.get("Properties"))
+        metadata = _mapping(resource.get("Metadata"))
+        if kind == _SAM_FUNCTION:
+            properties = _merge_sam_globals(function_globals, properties)
+        scope.used_defaults = []
+        notes: list[str] = []
+        is_image = scope.string(properties.get("PackageType")) == "Image"
+        if kind == _CFN_FUNCTION and "ImageUri" in _mapping(properties.get("Code")):
+            is_image = True
+        runtime = None if is_image else _cloudformation_runtime(properties, scope, notes)
+        architecture = _cloudformation_architecture(properties, scope, notes)
+        if is_image:
+            notes.append(_image_note("PackageType: Image"))
+            artifact = None
+        elif kind == _SAM_FUNCTION:
+            artifact = _sam_code(properties, base, scope, notes)
+        else:
+            artifact = _lambda_code(properties, metadata, base, scope, notes)
+        if scope.used_defaults:
+            names = ", ".join(scope.used_defaults)
+            notes.append(f"taken from the Default of parameter {names} (a deploy may override)")
+        build_method = metadata.get("BuildMethod")
+        targets.append(
+            _target(
+                notes,
+                name=str(logical_id),
+                runtime=runtime,
+                architecture=architecture,
+                artifact=artifact,
+                layers=_cloudformation_layers(properties.get("Layers"), resources, base),
+                template=template,
+                line=line_of(resources, logical_id),
+                build_method=build_method if isinstance(build_method, str) else None,
+                framework=_framework(kind, resource),
+            )
+        )
+    return targets
+
+
+def _framework(kind: str, resource: dict) -> str:
+    metadata = _mapping(resource.get("Metadata"))
+    if "aws:cdk:path" in metadata or "aws:asset:path" in metadata:
+        return "cdk"
+    return "sam" if kind == _SAM_FUNCTION else "cloudformation"
+
+
+def _is_intrinsic(value: Any) -> bool:
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    (key,) = value
+    return key in ("Ref", "Condition") or str(key).startswith("Fn::")
+
+
+def _merge_sam_globals(global_value: Any, local_value: Any) -> Any:
+    """SAM's Globals rules: maps merge, lists concatenate (global first), anything else: local."""
+    global_is_map = isinstance(global_value, dict) and not _is_intrinsic(global_value)
+    local_is_map = isinstance(local_value, dict) and not _is_intrinsic(local_value)
+    if global_is_map and local_is_map:
+        merged = dict(global_value)
+        for key, value in local_value.items():
+            merged[key] = _merge_sam_globals(merged[key], value) if key in merged else value
+        return merged
+    if isinstance(global_value, list) and isinstance(local_value, list):
+        return global_value + local_value
+    return local_value
+
+
+def _cloudformation_runtime(
+    properties: dict, scope: _CloudFormationScope, notes: list[str]
+) -> str | None:
+    if "Runtime" not in properties:
+        notes.append("no Runtime in the template")
+        return None
+    runtime = scope.string(properties["Runtime"])
+    if runtime is None:
+        notes.append("Runtime is an expression known only at deploy time")
+    return runtime
+
+
+def _cloudformation_architecture(
+    properties: dict, scope: _CloudFormationScope, notes: list[str]
+) -> str:
+    value = properties.get("Architectures")
+    if value is None:
+        return DEFAULT_ARCHITECTURE
+    if not isinstance(value, list) or not value:
+        notes.append(f"Architectures cannot be read; assuming {DEFAULT_ARCHITECTURE}")
+        return DEFAULT_ARCHITECTURE
+    # Globals lists concatenate with the function's own; Lambda takes one, so the last
+    # (the function's own) is the one meant
+    architecture = scope.string(value[-1])
+    if architecture is None:
+        notes.append(f"Architectures is known only at deploy time; assuming {DEFAULT_ARCHITECTURE}")
+        return DEFAULT_ARCHITECTURE
+    return _architecture(architecture, notes)
+
+
+def _sam_code(
+    properties: dict, base: str, scope: _CloudFormationScope, notes: list[str]
+) -> str | None:
+    if "InlineCode" in properties:
+        notes.append("inline code (InlineCode)")
+        return None
+    # SAM CLI treats a missing CodeUri as the template's own folder
+    code_uri = properties.get("CodeUri", ".")
+    if isinstance(code_uri, dict) and not _is_intrinsic(code_uri):
+        notes.append("the code is in S3 (CodeUri Bucket/Key)")
+        return None
+    return _code_path(scope.string(code_uri), base, "CodeUri", notes)
+
+
+def _lambda_code(
+    properties: dict, metadata: dict, base: str, scope: _CloudFormationScope, notes: list[str]
+) -> str | None:
+    asset = _asset_path(metadata, "Code", base)
+    if asset is not None:
+        return asset
+    code = properties.get("Code")
+    if isinstance(code, dict) and not _is_intrinsic(code):
+        notes.append(
+            "inline code (Code.ZipFile)"
+            if "ZipFile" in code
+            else "the code is in S3 (Code S3Bucket/S3Key)"
+        )
+        return None
+    return _code_path(scope.string(code), base, "Code", notes)
+
+
+def _code_path(value: str | None, base: str, field: str, notes: list[str]) -> str | None:
+    if value is None:
+        notes.append(f"{field} is known only at deploy time")
+        return None
+    path = _local_path(base, value)
+    if path is None:
+        notes.append(f"{field} is not a local path")
+    return path
+
+
+def _asset_path(metadata: dict, asset_property: str, base: str) -> str | None:
+    """CDK stages each asset next to the template and names it in the resource's metadata."""
+    path = metadata.get("aws:asset:path")
+    if metadata.get("aws:asset:property") != asset_property:
+        return None
+    return _local_path(base, path)
+
+
+def _cloudformation_layers(value: Any, resources: dict, base: str) -> tuple[str, ...]:
+    layers = []
+    for item in value if isinstance(value, list) else []:
+        if not (isinstance(item, dict) and isinstance(item.get("Ref"), str)):
+            continue  # an ARN (string, !Sub, parameter): the layer is not in this project
+        layer = _mapping(resources.get(item["Ref"]))
+        properties = _mapping(layer.get("Properties"))
+        path = None
+        if layer.get("Type") == _SAM_LAYER:
+            path = _local_path(base, properties.get("ContentUri"))
+        elif layer.get("Type") == _CFN_LAYER:
+            path = _asset_path(_mapping(layer.get("Metadata")), "Content", base)
+            path = path or _local_path(base, properties.get("Content"))
+        if path is not None and path not in layers:
+            layers.append(path)
+    return tuple(layers)
+
+
+# ---------------------------------------------------------------------------------------------
+# Serverless Framework
+
+
+def _is_serverless(template: str, document: dict) -> bool:
+    name = os.path.basename(template).lower()
+    return name.startswith("serverless.") or ("service" in document and "provider" in document)
+
+
+class _ServerlessVariables:
+    """`${...}` variables the file itself settles: `${self:a.b}` and `'literal'` fallbacks."""
+
+    _INNERMOST = re.compile(r"\$\{([^${}]*)\}")
+
+    def __init__(self, document: dict) -> None:
+        self.document = document
+
+    def string(self, value: Any, depth: int = 0) -> str | None:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        if not isinstance(value, str) or depth > _MAX_RESOLVE_DEPTH:
+            return None
+        for _ in range(_MAX_RESOLVE_DEPTH):
+            match = self._INNERMOST.search(value)
+            if match is None:
+                return value
+            replacement = self._variable(match.group(1), depth)
+            if replacement is None:
+                return None
+            value = value[: match.start()] + replacement + value[match.end() :]
+        return None
+
+    def _variable(self, body: str, depth: int) -> str | None:
+        source, _, fallback = body.partition(",")
+        source = source.strip()
+        if source.startswith("self:"):
+            found = self._lookup(source[len("self:") :])
+            if found is not None:
+                return self.string(found, depth + 1)
+        elif not source.startswith("opt:"):
+            return None  # env:, sls:, ssm:, file(), cf:, param:: decided outside this file
+        # an absent self: path or a CLI option not given: only a literal fallback settles it
+        return _literal(fallback.strip()) if fallback else None
+
+    def _lookup(self, dotted: str) -> Any:
+        value: Any = self.document
+        for part in dotted.split(".") if dotted else []:
+            if not isinstance(value, dict) or part not in value:
+                return None
+            value = value[part]
+        return value if dotted else None
+
+
+def _literal(text: str) -> str | None:
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text if re.fullmatch(r"-?\d+(\.\d+)?", text) else None
+
+
+def _serverless_functions(document: dict, template: str, line_of: LineOf) -> list[FunctionTarget]:
+    provider = _mapping(document.get("provider"))
+    if provider.get("name", "aws") != "aws":
+        return []  # another cloud: no Lambda functions here
+    base = os.path.dirname(template)
+    variables = _ServerlessVariables(document)
+    service = document.get("service")
+    if isinstance(service, dict):  # the old form: service: {name: …}
+        service = service.get("name")
+    service_name = variables.string(service)
+    package = _mapping(document.get("package"))
+    package_dir = variables.string(package.get("path", _SERVERLESS_PACKAGE_DIR))
+    layer_paths = _serverless_layer_paths(document, base, variables)
+    functions = document.get("functions")
+    if isinstance(functions, list):  # the list form: [{name: {...}}, …]
+        merged: dict = {}
+        for part in functions:
+            merged.update(_mapping(part))
+        functions = merged
+    targets = []
+    for name, function in _mapping(functions).items():
+        function = _mapping(function)
+        notes: list[str] = []
+        is_image = function.get("image") is not None
+        if is_image:
+            runtime = None
+            notes.append(_image_note("image:"))
+        else:
+            runtime = _serverless_setting(function, provider, "runtime", variables, notes)
+        architecture = _architecture(
+            _serverless_setting(function, provider, "architecture", variables, notes), notes
+        )
+        artifact = (
+            None
+            if is_image
+            else _serverless_artifact(
+                str(name),
+                _mapping(function.get("package")),
+                package,
+                service_name,
+                package_dir,
+                base,
+                variables,
+                notes,
+            )
+        )
+        layer_refs = function.get("layers", provider.get("layers"))  # the function's replace
+        layers = []
+        for item in layer_refs if isinstance(layer_refs, list) else []:
+            ref = _mapping(item).get("Ref")
+            if isinstance(ref, str) and ref in layer_paths and layer_paths[ref] not in layers:
+                layers.append(layer_paths[ref])
+        targets.append(
+            _target(
+                notes,
+                name=str(name),
+                runtime=runtime,
+                architecture=architecture,
+                artifact=artifact,
+                layers=tuple(layers),
+                template=template,
+                line=line_of(functions, name),
+                framework="serverless",
+            )
+        )
+    return targets
+
+
+def _serverless_setting(
+    function: dict, provider: dict, key: str, variables: _ServerlessVariables, notes: list[str]
+) -> str | None:
+    raw = function.get(key, provider.get(key))
+    if raw is None:
+        if key == "runtime":
+            notes.append(
+                "no runtime in serverless.yml (the Framework's default depends on its version)"
+            )
+        return None
+    value = variables.string(raw)
+    if value is None:
+        assumed = f"; assuming {DEFAULT_ARCHITECTURE}" if key == "architecture" else ""
+        notes.append(f"{key} {raw!r} uses a variable settled only at deploy time{assumed}")
+    return value
+
+
+def _serverless_artifact(
+    name: str,
+    function_package: dict,
+    service_package: dict,
+    service_name: str | None,
+    package_dir: str | None,
+    base: str,
+    variables: _ServerlessVariables,
+    notes: list[str],
+) -> str | None:
+    """The zip `serverless package` uses for this function (package-service.js, see above)."""
+    individually = bool(function_package.get("individually") or service_package.get("individually"))
+    if "artifact" in function_package:
+        chosen = function_package["artifact"]
+    elif "artifact" in service_package and not function_package.get("individually"):
+        chosen = service_package["artifact"]
+    elif package_dir is None:
+        notes.append("package.path uses a variable settled only at deploy time")
+        return None
+    elif individually:
+        chosen = os.path.join(package_dir, f"{name}.zip")
+    elif service_name is None:
+        notes.append("the service name uses a variable settled only at deploy time")
+        return None
+    else:
+        chosen = os.path.join(package_dir, f"{service_name}.zip")
+    resolved = variables.string(chosen)
+    if resolved is None:
+        notes.append(f"package.artifact {chosen!r} uses a variable settled only at deploy time")
+        return None
+    path = _local_path(base, resolved)
+    if path is None:
+        notes.append("package.artifact is not a local path")
+    return path
+
+
+def _serverless_layer_paths(
+    document: dict, base: str, variables: _ServerlessVariables
+) -> dict[str, str]:
+    """Layer logical id ("<Name>LambdaLayer", as the Framework names it) -> local path."""
+    paths = {}
+    for name, layer in _mapping(document.get("layers")).items():
+        layer = _mapping(layer)
+        artifact = _mapping(layer.get("package")).get("artifact", layer.get("path"))
+        path = _local_path(base, variables.string(artifact))
+        if path is None:
+            continue
+        normalized = str(name).replace("-", "Dash").replace("_", "Underscore")
+        paths[normalized[:1].upper() + normalized[1:] + "LambdaLayer"] = path
+    return paths
+
+
+# ---------------------------------------------------------------------------------------------
+# Matching artifacts to functions
+
+
+def functions_by_artifact(
+    artifacts: Sequence[str], search_dirs: Sequence[str]
+) -> dict[str, list[FunctionTarget]]:
+    """Each artifact (as given) -> every function whose code it is, best match first.
+
+    Best: the function's code path is the artifact; then the artifact lies inside the
+    function's folder (deepest folder first: `.aws-sam/build/HelloFn/bootstrap`); then the
+    function's code lies inside the artifact (`.aws-sam/build` holds several functions).
+    Several functions sharing one artifact (Serverless without `individually`) all appear.
+    Raises TemplateError for a template that cannot be read.
+    """
+    targets = _targets_in(search_dirs)
+    result: dict[str, list[FunctionTarget]] = {}
+    for artifact in artifacts:
+        artifact_path = os.path.realpath(artifact)
+        ranked = []
+        for order, target in enumerate(targets):
+            if target.artifact is None:
+                continue
+            rank = _match_rank(artifact_path, os.path.realpath(target.artifact))
+            if rank is not None:
+                ranked.append((rank, order, target))
+        if ranked:
+            ranked.sort(key=lambda item: (item[0], item[1]))
+            result[artifact] = [target for _, _, target in ranked]
+    return result
+
+
+def functions_for_artifacts(
+    artifacts: Sequence[str], search_dirs: Sequence[str]
+) -> dict[str, FunctionTarget]:
+    """Each artifact (as given) -> the function it best matches; unmatched artifacts are absent.
+
+    See functions_by_artifact for the order and for artifacts that hold several functions.
+    """
+    return {
+        artifact: found[0]
+        for artifact, found in functions_by_artifact(artifacts, search_dirs).items()
+    }
+
+
+def _targets_in(search_dirs: Sequence[str]) -> list[FunctionTarget]:
+    seen: set[str] = set()
+    targets: list[FunctionTarget] = []
+    for directory in search_dirs:
+        for template in find_templates(directory):
+            key = os.path.realpath(template)
+            if key not in seen:
+                seen.add(key)
+                targets.extend(load_functions(template))
+    return targets
+
+
+def _match_rank(artifact: str, code: str) -> tuple[int, int] | None:
+    if artifact == code:
+        return (0, 0)
+    if _is_within(artifact, code):
+        return (1, -len(code))  # the deepest enclosing code folder is the most specific
+    if _is_within(code, artifact):
+        return (2, 0)
+    return None
+
+
+def _is_within(path: str, folder: str) -> bool:
+    try:
+        return os.path.commonpath([path, folder]) == folder
+    except ValueError:  # different drives
+        return False
