@@ -1,0 +1,1 @@
+"""Renderers: one module per output format (text, markdown, sarif)."""

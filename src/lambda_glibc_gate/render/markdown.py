@@ -1,0 +1,413 @@
+"""GitHub-flavoured Markdown: the job summary (GITHUB_STEP_SUMMARY) and the sticky PR comment.
+
+Every name and symbol comes from an untrusted archive, so all of it is escaped for the
+context it lands in (Markdown text, HTML inside <details>, fenced code), and both
+documents are kept under GitHub's size limits: a summary over 1 MiB is dropped whole,
+a comment over 65,536 characters is refused.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from lambda_glibc_gate import __version__
+from lambda_glibc_gate.report import ArtifactReport, Finding, Report, severity_rank
+
+COMMENT_MARKER = "<!-- lambda-glibc-gate -->"
+COMMENT_LIMIT = 65_536  # characters; GitHub answers 422 above it
+SUMMARY_LIMIT = 1024 * 1024  # bytes; the runner uploads nothing above it
+
+# Rules whose fix is usually "build somewhere else": only these point at the runs-on line.
+BUILD_HOST_RULES = frozenset(
+    {"glibc-too-new", "libstdcxx-too-new", "glibc-private", "arch-mismatch"}
+)
+
+MAX_NAME = 200  # characters of a member / artifact name shown
+MAX_SYMBOLS = 30  # symbols listed per finding
+MAX_CODE = 4000  # characters of one fix's code block
+CODE_LANGUAGES = frozenset({"shell", "yaml", "toml", "text"})
+PASSING_TABLE_ROWS = 50  # a passing run shows its table only when it is this small
+
+ICONS = {"error": "❌", "warning": "⚠️", "note": "ℹ️", "pass": "✅"}
+# Control characters, line separators and lone surrogates (undecodable zip names).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]|~#!(){}])")
+_ZERO_WIDTH_SPACE = "&#8203;"
+
+
+class WorkflowLine(Protocol):
+    """The `runs-on:` line of the job that built the binaries (workflow.WorkflowLocation)."""
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def line(self) -> int: ...
+
+    @property
+    def value(self) -> str: ...
+
+
+# --- escaping -------------------------------------------------------------------------------
+
+
+def _visible(text: str, limit: int = MAX_NAME) -> str:
+    """One line: control characters shown as \\xNN, long text cut with an ellipsis."""
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _defuse(text: str) -> str:
+    """Stop GitHub from turning untrusted text into @mentions or links (after HTML escaping)."""
+    text = text.replace("@", "@" + _ZERO_WIDTH_SPACE)
+    text = text.replace("://", ":" + _ZERO_WIDTH_SPACE + "//")
+    return re.sub(r"(?i)\bwww\.", "www" + _ZERO_WIDTH_SPACE + ".", text)
+
+
+def md_text(text: str, limit: int = MAX_NAME) -> str:
+    """Untrusted text for a Markdown context (a paragraph or a table cell)."""
+    text = _MARKDOWN_PUNCTUATION.sub(r"\\\1", _visible(text, limit))
+    return _defuse(html.escape(text, quote=False))
+
+
+def html_text(text: str, limit: int = MAX_NAME) -> str:
+    """Untrusted text inside raw HTML (a <summary>), where Markdown is not parsed."""
+    return _defuse(html.escape(_visible(text, limit), quote=True))
+
+
+def md_code(text: str, limit: int = MAX_NAME) -> str:
+    """Untrusted text shown as inline code in a Markdown context."""
+    return f"<code>{md_text(text, limit)}</code>"
+
+
+def fenced(code: str, language: str = "text", limit: int = MAX_CODE) -> str:
+    """A fenced block that no backtick run inside the code can close."""
+    code = _CONTROL.sub(lambda m: m.group() if m.group() in "\n\t" else "\ufffd", code)
+    if len(code) > limit:
+        code = code[:limit] + "\n… (cut; the JSON report has the full text)"
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    fence = "`" * max(3, longest + 1)
+    language = language if language in CODE_LANGUAGES else "text"
+    return f"{fence}{language}\n{code.rstrip()}\n{fence}"
+
+
+# --- facts pulled out of the report ---------------------------------------------------------
+
+
+def _plural(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {plural or word + 's'}"
+
+
+def _counts(report: Report) -> str:
+    parts = [_plural(report.count(s), s) for s in ("error", "warning") if report.count(s)]
+    return ", ".join(parts) if parts else "no problems"
+
+
+def _artifact_glibc(report: Report, artifact: ArtifactReport) -> str | None:
+    """The glibc of the runtime this artifact was judged against, when the report says."""
+    runtime = report.runtime or {}
+    if runtime.get("glibc") and runtime.get("id") in (artifact.runtime, None):
+        return str(runtime["glibc"])
+    for finding in artifact.findings:
+        if finding.rule == "glibc-too-new" and finding.available:
+            return finding.available
+    return None
+
+
+def _runtime_phrase(report: Report) -> str:
+    """E.g. `provided.al2023` (glibc 2.34); one entry per distinct runtime when they differ."""
+    seen: dict[str, str | None] = {}
+    runtime = report.runtime or {}
+    if runtime.get("id") and runtime.get("id") != "auto":
+        seen[str(runtime["id"])] = runtime.get("glibc")
+    else:
+        for artifact in report.artifacts:
+            seen.setdefault(artifact.runtime, _artifact_glibc(report, artifact))
+    if not seen:
+        return "the chosen runtime"
+    return ", ".join(
+        f"{md_code(rid)} (glibc {md_text(glibc)})" if glibc else md_code(rid)
+        for rid, glibc in seen.items()
+    )
+
+
+def _is_problem(finding: Finding) -> bool:
+    return finding.severity in ("error", "warning")
+
+
+def _problems(report: Report) -> list[tuple[ArtifactReport | None, Finding]]:
+    """Error and warning findings, errors first, each with its artifact (None: report-wide)."""
+    found: list[tuple[ArtifactReport | None, Finding]] = [
+        (None, f) for f in report.notices if _is_problem(f)
+    ]
+    for artifact in report.artifacts:
+        found.extend((artifact, f) for f in artifact.findings if _is_problem(f))
+    return sorted(found, key=lambda pair: -severity_rank(pair[1].severity))
+
+
+@dataclass
+class _Row:
+    rank: int  # 2 error, 1 warning, 0 pass/note: failures sort first
+    cells: tuple[str, ...]
+
+    def render(self) -> str:
+        return "| " + " | ".join(self.cells) + " |"
+
+
+TABLE_HEADER = (
+    "| Artifact | Binary | Arch | Needs glibc | Runtime has | Result |\n"
+    "| --- | --- | --- | --- | --- | --- |"
+)
+
+
+def _rows(report: Report) -> list[_Row]:
+    rows: list[_Row] = []
+    for artifact in report.artifacts:
+        has = _artifact_glibc(report, artifact)
+        by_member: dict[str | None, list[Finding]] = {}
+        for finding in artifact.findings:
+            by_member.setdefault(finding.member, []).append(finding)
+        for binary in artifact.binaries:
+            findings = by_member.pop(binary.member, [])
+            needs = "static" if binary.static else (binary.glibc_required or "—")
+            rows.append(
+                _row(artifact, binary.member, binary.machine, needs, has, findings, binary.result)
+            )
+        # Findings on things that are not readable binaries (the zip itself, a bad ELF file).
+        for member, findings in by_member.items():
+            rows.append(_row(artifact, member, "—", "—", has, findings, "pass"))
+    return sorted(rows, key=lambda row: -row.rank)
+
+
+def _row(
+    artifact: ArtifactReport,
+    member: str | None,
+    machine: str,
+    needs: str,
+    has: str | None,
+    findings: list[Finding],
+    result: str,
+) -> _Row:
+    worst = max((severity_rank(f.severity) for f in findings), default=0)
+    if result == "fail":
+        worst = max(worst, 2)
+    elif result == "warning":
+        worst = max(worst, 1)
+    status = {2: "error", 1: "warning"}.get(worst, "pass")
+    rules = sorted({f.rule for f in findings if _is_problem(f)})
+    label = ICONS[status] + " " + ("pass" if status == "pass" else ", ".join(rules) or status)
+    cells = (
+        md_code(artifact.path, 80),
+        md_code(member, 120) if member else "(package)",
+        md_text(machine, 20),
+        md_text(needs, 20),
+        md_text(has, 20) if has else "—",
+        md_text(label, 120),
+    )
+    return _Row(worst, cells)
+
+
+def _detail(artifact: ArtifactReport | None, finding: Finding, code_limit: int) -> str:
+    where = "the scan"
+    if artifact is not None:
+        where = f"<code>{html_text(artifact.path, 80)}</code>"
+        if finding.member:
+            where = f"<code>{html_text(finding.member, 120)}</code> in {where}"
+    title = f"{ICONS[finding.severity]} {where}: {html_text(finding.rule, 40)}"
+    if finding.required and finding.available:
+        title += f" (needs {html_text(finding.required, 40)}, runtime has "
+        title += f"{html_text(finding.available, 40)})"
+    body = [f"<details><summary>{title}</summary>", "", md_text(finding.message, 1000)]
+    if finding.symbols:
+        shown = [_visible(s, 200) for s in finding.symbols[:MAX_SYMBOLS]]
+        more = len(finding.symbols) - len(shown)
+        if more:
+            shown.append(f"… and {more} more (the JSON report lists all)")
+        body += ["", "Symbols that need it:", "", fenced("\n".join(shown))]
+    for fix in finding.fixes:
+        body += [
+            "",
+            f"**{md_text(fix.title, 200)}**",
+            "",
+            fenced(fix.code, fix.language, code_limit),
+        ]
+    body += ["", "</details>"]
+    return "\n".join(body)
+
+
+def _locator(report: Report, location: WorkflowLine | None) -> str | None:
+    if location is None or not any(f.rule in BUILD_HOST_RULES for _, f in _problems(report)):
+        return None
+    value = _visible(str(location.value), 120).strip()
+    if not value.startswith("runs-on"):
+        value = f"runs-on: {value}"
+    return (
+        f"**Line to change:** {md_code(location.path, 150)} line {int(location.line)}: "
+        f"{md_code(value, 130)}, the job that built these binaries. Change it as the fixes "
+        "below say; an annotation on that line does not show in the pull request's diff "
+        "when the pull request does not touch the workflow file."
+    )
+
+
+# --- assembling within a size budget --------------------------------------------------------
+
+
+def _utf8_size(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def _take(blocks: Sequence[str], budget: int, measure: Callable[[str], int]) -> list[str]:
+    """The leading blocks (each plus its newline) that fit in budget."""
+    kept: list[str] = []
+    used = 0
+    for block in blocks:
+        size = measure(block) + 1
+        if used + size > budget:
+            break
+        kept.append(block)
+        used += size
+    return kept
+
+
+def _cut_note(rows_left: int, rows_total: int, details_left: int, details_total: int) -> str:
+    parts = []
+    if rows_left:
+        parts.append(f"{rows_left} of {rows_total} table rows")
+    if details_left:
+        parts.append(f"{details_left} of {details_total} failure details")
+    return (
+        f"> **Shortened:** {' and '.join(parts)} were left out to stay under GitHub's size "
+        "limit. The JSON report (`--format json`, the action's `report` output) has everything."
+    )
+
+
+def _assemble(
+    head: list[str],
+    rows: list[str],
+    details: list[str],
+    foot: list[str],
+    limit: int,
+    measure: Callable[[str], int],
+) -> str:
+    reserve = 400  # room for the "shortened" note
+    fixed = sum(measure(part) + 2 for part in head + foot) + measure(TABLE_HEADER) + 2 + reserve
+    budget = max(0, limit - fixed)
+    kept_rows = _take(rows, budget // 2 if details else budget, measure)
+    used = sum(measure(r) + 1 for r in kept_rows)
+    kept_details = _take(details, budget - used, measure)
+    used += sum(measure(d) + 1 for d in kept_details)
+    if len(kept_rows) < len(rows):  # details left room over: give it back to the table
+        kept_rows += _take(rows[len(kept_rows) :], budget - used, measure)
+
+    parts = list(head)
+    if kept_rows:
+        parts.append(TABLE_HEADER + "\n" + "\n".join(kept_rows))
+    if kept_details:
+        parts.append("\n\n".join(kept_details))
+    if len(kept_rows) < len(rows) or len(kept_details) < len(details):
+        parts.append(
+            _cut_note(
+                len(rows) - len(kept_rows),
+                len(rows),
+                len(details) - len(kept_details),
+                len(details),
+            )
+        )
+    parts += foot
+    text = "\n\n".join(parts) + "\n"
+    if measure(text) > limit:  # only when the limit is smaller than the fixed parts
+        text = _truncate(text, limit, measure)
+    return text
+
+
+def _truncate(text: str, limit: int, measure: Callable[[str], int]) -> str:
+    while text and measure(text) > limit:
+        text = text[: max(0, len(text) - max(1, (measure(text) - limit)))]
+    return text
+
+
+def _footer(report: Report) -> str:
+    return f"<sub>lambda-glibc-gate {__version__} · fail-on: {html_text(report.fail_on, 10)}</sub>"
+
+
+def _verdict(report: Report, binaries: int) -> str:
+    icon = ICONS["pass"] if report.verdict == "pass" else ICONS["error"]
+    runtime = _runtime_phrase(report)
+    artifacts = _plural(len(report.artifacts), "artifact")
+    scope = f"{_plural(binaries, 'binary', 'binaries')} in {artifacts}"
+    if report.verdict == "fail":
+        return f"### {icon} lambda-glibc-gate: fails on {runtime}: {_counts(report)} ({scope})"
+    if _problems(report):
+        return f"### {icon} lambda-glibc-gate: passes on {runtime} with {_counts(report)} ({scope})"
+    highest = report.max_glibc
+    needs = f"; the highest glibc needed is {md_text(highest)}" if highest else ""
+    return f"{icon} lambda-glibc-gate: all {scope} load on {runtime}{needs}."
+
+
+def _binary_count(report: Report) -> int:
+    return sum(len(artifact.binaries) for artifact in report.artifacts)
+
+
+# --- public API -----------------------------------------------------------------------------
+
+
+def render_summary(
+    report: Report, workflow_location: WorkflowLine | None = None, max_bytes: int = 1_000_000
+) -> str:
+    """The job summary: verdict, table of every binary, details and fixes per failure.
+
+    `workflow_location` (the `runs-on:` line of the building job) is stated when a finding
+    is one that a different build host fixes. The result is at most `max_bytes` UTF-8 bytes.
+    """
+    limit = min(max_bytes, SUMMARY_LIMIT)
+    rows = _rows(report)
+    verdict = _verdict(report, _binary_count(report))
+    problems = _problems(report)
+    if not problems:
+        parts = [verdict]
+        if rows and len(rows) <= PASSING_TABLE_ROWS:
+            table = TABLE_HEADER + "\n" + "\n".join(row.render() for row in rows)
+            parts.append(f"<details><summary>What was checked</summary>\n\n{table}\n\n</details>")
+        text = "\n\n".join(parts) + "\n"
+        if _utf8_size(text) <= limit:
+            return text
+        return _truncate(verdict + "\n", limit, _utf8_size)
+    head = [verdict]
+    locator = _locator(report, workflow_location)
+    if locator:
+        head.append(locator)
+    details = [_detail(artifact, finding, MAX_CODE) for artifact, finding in problems]
+    return _assemble(
+        head, [row.render() for row in rows], details, [_footer(report)], limit, _utf8_size
+    )
+
+
+def render_comment(
+    report: Report,
+    workflow_location: WorkflowLine | None = None,
+    max_chars: int = 60_000,
+    run_url: str | None = None,
+) -> str:
+    """The sticky PR comment: starts with COMMENT_MARKER, lists only what fails.
+
+    At most `max_chars` characters (never above GitHub's 65,536); `run_url` links the run
+    whose job summary has the full table.
+    """
+    limit = min(max_chars, COMMENT_LIMIT - 1)
+    verdict = _verdict(report, _binary_count(report))
+    more = f"Full table in the [job summary]({run_url})." if run_url else None
+    problems = _problems(report)
+    if not problems:
+        return _truncate(COMMENT_MARKER + "\n" + verdict + "\n", limit, len)
+    head = [COMMENT_MARKER + "\n" + verdict]
+    locator = _locator(report, workflow_location)
+    if locator:
+        head.append(locator)
+    rows = [row.render() for row in _rows(report) if row.rank > 0]
+    details = [_detail(artifact, finding, 1500) for artifact, finding in problems]
+    foot = [more] if more else []
+    return _assemble(head, rows, details, foot + [_footer(report)], limit, len)

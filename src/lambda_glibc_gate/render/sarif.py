@@ -1,0 +1,256 @@
+"""SARIF 2.1.0 for GitHub code scanning (github/codeql-action/upload-sarif).
+
+One rule per rule id used, one result per finding. A result points at the artifact path
+relative to the repository (`%SRCROOT%`); a finding on a member of a zip names the member
+in its message and in a logical location, since a zip member has no URI of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import quote
+
+from lambda_glibc_gate import __version__
+from lambda_glibc_gate.render.markdown import WorkflowLine
+from lambda_glibc_gate.report import ArtifactReport, Finding, Report, severity_rank
+from lambda_glibc_gate.rules import PROJECT_URL, rule_for
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+MAX_RESULTS = 25_000  # GitHub rejects a run with more results
+FINGERPRINT_KEY = "lambdaGlibcGate/v1"
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+
+
+def _scrub(value: Any) -> Any:
+    """Every string in the log without lone surrogates, so the JSON encodes as UTF-8."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def _rule_name(rule_id: str) -> str:
+    """glibc-too-new -> GlibcTooNew (SARIF's reportingDescriptor.name is an identifier)."""
+    return "".join(part.capitalize() for part in rule_id.split("-") if part) or "Rule"
+
+
+def _rule_descriptor(rule_id: str) -> dict[str, Any]:
+    rule = rule_for(rule_id)
+    help_text = rule.help or rule.title
+    first_sentence = help_text.split(". ")[0].rstrip(".") + "."
+    return {
+        "id": rule_id,
+        "name": _rule_name(rule_id),
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": first_sentence},
+        "help": {
+            "text": help_text,
+            "markdown": f"**{rule.title}**\n\n{help_text}",
+        },
+        "helpUri": f"{PROJECT_URL}#rules",
+        "defaultConfiguration": {"level": rule.severity},
+        "properties": {"tags": ["aws-lambda", "glibc", "portability"], "precision": "very-high"},
+    }
+
+
+def _clean(text: str) -> str:
+    """No control characters or lone surrogates (undecodable zip names) in the JSON."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def repo_relative(path: str, base_dir: str | None = None) -> str | None:
+    """The artifact path relative to the repository root in URI form, or None when outside it."""
+    path = path.replace("\\", "/")
+    if os.path.isabs(path):
+        base = os.path.abspath(base_dir or os.getcwd())
+        try:
+            rel = os.path.relpath(path, base)
+        except ValueError:  # another drive (Windows)
+            return None
+        if rel == os.pardir or rel.startswith(os.pardir + os.sep):
+            return None
+        path = rel.replace(os.sep, "/")
+    parts = [p for p in PurePosixPath(path).parts if p not in (".", "")]
+    if not parts or ".." in parts:
+        return None
+    return quote("/".join(parts), safe="/")
+
+
+def _location(
+    artifact: ArtifactReport, member: str | None, base_dir: str | None
+) -> dict[str, Any] | None:
+    """The physical location (plus a logical one for a zip member), or None."""
+    target = artifact.path
+    if member and artifact.kind == "directory":  # a real file in the work tree
+        target = f"{artifact.path.rstrip('/')}/{member}"
+        member = None
+    rel = repo_relative(target, base_dir)
+    if rel is not None:
+        artifact_location: dict[str, Any] = {"uri": rel, "uriBaseId": "%SRCROOT%"}
+    elif os.path.isabs(target):
+        artifact_location = {"uri": "file://" + quote(target.replace("\\", "/"), safe="/")}
+    else:
+        return None
+    location: dict[str, Any] = {
+        # Binaries have no lines; GitHub shows an alert only with a startLine.
+        "physicalLocation": {"artifactLocation": artifact_location, "region": {"startLine": 1}},
+    }
+    if member:
+        location["logicalLocations"] = [
+            {
+                "name": _clean(member),
+                "fullyQualifiedName": _clean(f"{artifact.path}/{member}"),
+                "kind": "module",
+            }
+        ]
+    return location
+
+
+def _message(artifact: ArtifactReport | None, finding: Finding) -> str:
+    text = _clean(finding.message)
+    if artifact is not None and finding.member and finding.member not in finding.message:
+        text += f" (member {_clean(finding.member)} of {_clean(artifact.path)})"
+    if finding.symbols:
+        shown = ", ".join(_clean(s) for s in finding.symbols[:10])
+        more = len(finding.symbols) - 10
+        text += f" Symbols: {shown}" + (f" and {more} more." if more > 0 else ".")
+    if finding.fixes:
+        text += f" Fix: {_clean(finding.fixes[0].title)}."
+    return text
+
+
+def _fingerprint(rule: str, artifact: ArtifactReport | None, member: str | None, n: int) -> str:
+    """Stable across runs for the same rule, artifact and member (n separates repeats)."""
+    path = artifact.path.replace("\\", "/") if artifact else ""
+    key = "\0".join((rule, path, member or "", str(n)))
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _properties(finding: Finding) -> dict[str, Any]:
+    props: dict[str, Any] = {}
+    if finding.required is not None:
+        props["required"] = finding.required
+    if finding.available is not None:
+        props["available"] = finding.available
+    if finding.symbols:
+        props["symbols"] = list(finding.symbols)
+    if finding.fixes:
+        props["fixes"] = [fix.to_json() for fix in finding.fixes]
+    return props
+
+
+def _related(location: WorkflowLine | None) -> list[dict[str, Any]]:
+    if location is None:
+        return []
+    uri = repo_relative(str(location.path))
+    if uri is None:
+        return []
+    return [
+        {
+            "id": 1,
+            "physicalLocation": {
+                "artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
+                "region": {"startLine": max(1, int(location.line))},
+            },
+            "message": {"text": "runs-on of the job that built this binary"},
+        }
+    ]
+
+
+def render(
+    report: Report,
+    workflow_location: WorkflowLine | None = None,
+    base_dir: str | None = None,
+) -> str:
+    """The SARIF log as JSON text.
+
+    `base_dir` is the repository root that absolute artifact paths are made relative to
+    (default: the working directory). `workflow_location`, when given, is attached to
+    build-host findings as a related location (the `runs-on:` line).
+    """
+    pairs: list[tuple[ArtifactReport | None, Finding]] = [(None, f) for f in report.notices]
+    for artifact in report.artifacts:
+        pairs.extend((artifact, f) for f in artifact.findings)
+    pairs.sort(key=lambda pair: -severity_rank(pair[1].severity))  # the cap keeps the worst
+    dropped = max(0, len(pairs) - MAX_RESULTS)
+    pairs = pairs[:MAX_RESULTS]
+
+    rule_ids = list(dict.fromkeys(finding.rule for _, finding in pairs))
+    rule_index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
+    first_location = _location(report.artifacts[0], None, base_dir) if report.artifacts else None
+    seen: dict[tuple[str, str, str], int] = {}
+    results = []
+    for artifact, finding in pairs:
+        key = (finding.rule, artifact.path if artifact else "", finding.member or "")
+        seen[key] = seen.get(key, 0) + 1
+        fingerprint = _fingerprint(finding.rule, artifact, finding.member, seen[key] - 1)
+        result: dict[str, Any] = {
+            "ruleId": finding.rule,
+            "ruleIndex": rule_index[finding.rule],
+            "level": finding.severity if finding.severity in ("error", "warning") else "note",
+            "message": {"text": _message(artifact, finding)},
+            # Our own key, and the line hash GitHub would otherwise compute by reading
+            # the (binary) artifact: a zip has no lines, the rule+artifact+member does.
+            "partialFingerprints": {
+                FINGERPRINT_KEY: fingerprint,
+                "primaryLocationLineHash": fingerprint,
+            },
+        }
+        # Report-wide notices (e.g. a deprecated runtime) sit on the first artifact.
+        location = _location(artifact, finding.member, base_dir) if artifact else first_location
+        if location is not None:
+            result["locations"] = [location]
+        if finding.rule in ("glibc-too-new", "libstdcxx-too-new", "arch-mismatch"):
+            related = _related(workflow_location)
+            if related:
+                result["relatedLocations"] = related
+        properties = _properties(finding)
+        if properties:
+            result["properties"] = properties
+        results.append(result)
+
+    invocation: dict[str, Any] = {"executionSuccessful": True}
+    if dropped:
+        invocation["toolExecutionNotifications"] = [
+            {
+                "level": "warning",
+                "message": {
+                    "text": f"{dropped} findings left out: GitHub accepts at most "
+                    f"{MAX_RESULTS} results per run; the JSON report has all of them."
+                },
+            }
+        ]
+    log = {
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "lambda-glibc-gate",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "informationUri": PROJECT_URL,
+                        "rules": [_rule_descriptor(rule_id) for rule_id in rule_ids],
+                    }
+                },
+                "invocations": [invocation],
+                "results": results,
+                "properties": {
+                    "verdict": report.verdict,
+                    "failOn": report.fail_on,
+                    "runtime": report.runtime,
+                },
+            }
+        ],
+    }
+    return json.dumps(_scrub(log), indent=2, ensure_ascii=False) + "\n"
