@@ -125,8 +125,18 @@ def read_elf(data: bytes) -> ElfInfo:
         return _Reader(data).read()
     except MalformedElf:
         raise
-    except (ELFError, struct.error, ValueError, IndexError, KeyError, OverflowError,
-            TypeError, AttributeError, UnicodeDecodeError, AssertionError) as error:
+    except (
+        ELFError,
+        struct.error,
+        ValueError,
+        IndexError,
+        KeyError,
+        OverflowError,
+        TypeError,
+        AttributeError,
+        UnicodeDecodeError,
+        AssertionError,
+    ) as error:
         # pyelftools and construct raise many types on hostile input; all mean the same.
         raise MalformedElf(_one_line(f"cannot parse: {error}")) from None
     except Exception as error:  # construct's own errors do not share a base we can name
@@ -267,9 +277,7 @@ class _Reader:
             "version_needs": version_needs,
             "version_defs": defs,
             "is_pie": bool(flags_1 & DF_1_PIE),
-            "exports": frozenset(
-                marker.decode() for marker in _MARKER_EXPORTS if marker in strtab_bytes
-            ),
+            "exports": frozenset(marker.decode() for marker in _MARKER_EXPORTS if marker in strtab_bytes),
         }
 
     def _read_verneed(self, tags: dict[int, int], name) -> tuple[list, dict[int, str]]:
@@ -286,9 +294,7 @@ class _Reader:
                 raise MalformedElf("cyclic version-need chain (vn_next)")
             seen.add(position)
             self._check_range(position, 16, "version need")
-            _, cnt, file_name, aux, next_offset = struct.unpack_from(
-                self.order + "HHIII", self.data, position
-            )
+            _, cnt, file_name, aux, next_offset = struct.unpack_from(self.order + "HHIII", self.data, position)
             library = name(file_name)
             aux_position = position + aux
             aux_seen: set[int] = set()
@@ -298,9 +304,7 @@ class _Reader:
                     raise MalformedElf("cyclic or oversized version-need chain (vna_next)")
                 aux_seen.add(aux_position)
                 self._check_range(aux_position, 16, "version need entry")
-                _, flags, other, vna_name, vna_next = struct.unpack_from(
-                    self.order + "IHHII", self.data, aux_position
-                )
+                _, flags, other, vna_name, vna_next = struct.unpack_from(self.order + "IHHII", self.data, aux_position)
                 needs.append((other & 0x7FFF, (library, name(vna_name), bool(flags & VER_FLG_WEAK))))
                 if vna_next == 0:
                     break
@@ -323,9 +327,7 @@ class _Reader:
                 raise MalformedElf("cyclic version-definition chain (vd_next)")
             seen.add(position)
             self._check_range(position, 20, "version definition")
-            _, flags, _, cnt, _, aux, next_offset = struct.unpack_from(
-                self.order + "HHHHIII", self.data, position
-            )
+            _, flags, _, cnt, _, aux, next_offset = struct.unpack_from(self.order + "HHHHIII", self.data, position)
             if cnt and not flags & VER_FLG_BASE:
                 self._check_range(position + aux, 8, "version definition name")
                 (vda_name,) = struct.unpack_from(self.order + "I", self.data, position + aux)
@@ -410,8 +412,17 @@ def _machine_number(value) -> int:
     """pyelftools gives e_machine as a name ("EM_X86_64") or a number for unknown ones."""
     if isinstance(value, int):
         return value
-    names = {"EM_386": 3, "EM_MIPS": 8, "EM_PPC": 20, "EM_PPC64": 21, "EM_S390": 22,
-             "EM_ARM": 40, "EM_X86_64": 62, "EM_AARCH64": 183, "EM_RISCV": 243}
+    names = {
+        "EM_386": 3,
+        "EM_MIPS": 8,
+        "EM_PPC": 20,
+        "EM_PPC64": 21,
+        "EM_S390": 22,
+        "EM_ARM": 40,
+        "EM_X86_64": 62,
+        "EM_AARCH64": 183,
+        "EM_RISCV": 243,
+    }
     return names.get(value, -1)
 
 

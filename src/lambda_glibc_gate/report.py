@@ -135,7 +135,7 @@ class Report:
 
     @property
     def verdict(self) -> str:
-        """"fail" when any finding is at or above the fail-on level."""
+        """ "fail" when any finding is at or above the fail-on level."""
         if self.fail_on == "never":
             return "pass"
         floor = severity_rank(self.fail_on)

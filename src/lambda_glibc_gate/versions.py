@@ -48,7 +48,7 @@ def parse_tag(tag: str) -> Version | None:
 
 
 def number_key(number: str) -> tuple[int, ...]:
-    """"2.2.5" -> (2, 2, 5); "3.4.29" -> (3, 4, 29). Non-numeric parts sort first."""
+    """ "2.2.5" -> (2, 2, 5); "3.4.29" -> (3, 4, 29). Non-numeric parts sort first."""
     key = []
     for part in number.split("."):
         key.append(int(part) if part.isdigit() else -1)
@@ -84,7 +84,7 @@ def glibc_release(tag: str) -> str | None:
 
 
 def family_of(tag: str) -> str | None:
-    """"GLIBCXX_3.4.30" -> "GLIBCXX"; "CXXABI_TM_1" -> "CXXABI"; "GLIBC_PRIVATE" -> "GLIBC"."""
+    """ "GLIBCXX_3.4.30" -> "GLIBCXX"; "CXXABI_TM_1" -> "CXXABI"; "GLIBC_PRIVATE" -> "GLIBC"."""
     for family in sorted(FAMILIES, key=len, reverse=True):
         if tag.startswith(family + "_"):
             return family

@@ -1,0 +1,552 @@
+"""(artifact facts, runtime) -> findings. One small function per rule.
+
+Every check mirrors what Lambda would do with the file: the kernel's exec (machine,
+class, byte order, interpreter, execute bit), then ld.so (every DT_NEEDED found,
+every non-weak version need defined by the object that satisfied it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from lambda_glibc_gate import advice
+from lambda_glibc_gate.elf import ElfInfo, VersionNeed
+from lambda_glibc_gate.report import Finding
+from lambda_glibc_gate.resolve import Resolution
+from lambda_glibc_gate.versions import exceeds, glibc_key, glibc_release, is_glibc_abi_tag
+
+# Lambda architecture -> ELF machine and the loader paths Amazon Linux has for it
+# (glibc sysdeps/unix/sysv/linux/*/ldconfig.h; reference/runtimes.md §3a).
+ELF_MACHINE = {"x86_64": "x86_64", "arm64": "aarch64"}
+LAMBDA_ARCH = {"x86_64": "x86_64", "aarch64": "arm64"}
+LOADERS = {
+    "x86_64": {"/lib64/ld-linux-x86-64.so.2", "/usr/lib64/ld-linux-x86-64.so.2"},
+    "aarch64": {
+        "/lib/ld-linux-aarch64.so.1",
+        "/lib64/ld-linux-aarch64.so.1",
+        "/usr/lib64/ld-linux-aarch64.so.1",
+    },
+}
+SYMBOLS_IN_MESSAGE = 3
+SYMBOLS_IN_REPORT = 50
+
+
+@dataclass(frozen=True)
+class Target:
+    """What one artifact is judged against."""
+
+    runtime: object  # runtimes.Runtime
+    architecture: str  # x86_64 | arm64
+    limits: object  # runtimes.ArchLimits after --glibc / --glibcxx overrides
+    glibcxx_overridden: bool = False
+    today: date = field(default_factory=date.today)
+    newer_runtimes: tuple = ()  # runtimes.Runtime, oldest first, same language
+    runners: tuple = ()  # advice.RunnerImage
+    library_list_complete: bool = False  # does the database list every system library?
+
+    @property
+    def glibc(self) -> str:
+        return self.limits.glibc
+
+
+def toolchain_of(member: str, info: ElfInfo) -> str:
+    """Which toolchain built the file — the fix depends on it."""
+    base = member.rsplit("/", 1)[-1]
+    if base.endswith(".node") or {"napi_register_module_v1", "node_register_module_v"} & info.exports:
+        return "node-addon"
+    if "PyInit_" in info.exports and ".so" in base:
+        return "python-extension"
+    if "go" in info.markers:
+        return "go"
+    if "rust" in info.markers:
+        return "rust"
+    if "libstdc++.so.6" in info.needed or any(
+        n.version.startswith(("GLIBCXX_", "CXXABI_")) for n in info.version_needs
+    ):
+        return "c++"
+    return "c"
+
+
+def glibc_required(info: ElfInfo) -> str | None:
+    """Highest non-weak glibc release the file needs (ABI tags count as their release)."""
+    releases = [glibc_release(n.version) for n in info.version_needs if not n.weak]
+    releases = [r for r in releases if r]
+    return max(releases, key=glibc_key) if releases else None
+
+
+def versions_required(info: ElfInfo) -> dict[str, str]:
+    """Highest non-weak tag per family: {"GLIBC": "GLIBC_2.38", "GLIBCXX": "GLIBCXX_3.4.30"}."""
+    from lambda_glibc_gate.versions import parse_tag
+
+    best: dict[str, tuple] = {}
+    for need in info.version_needs:
+        version = parse_tag(need.version)
+        if need.weak or version is None:
+            continue
+        if version.family not in best or version.parts > best[version.family][0]:
+            best[version.family] = (version.parts, need.version)
+    return {family: tag for family, (_, tag) in sorted(best.items())}
+
+
+# -- exec: what the kernel checks -------------------------------------------------------
+def check_architecture(member: str, info: ElfInfo, target: Target, toolchain: str) -> list[Finding]:
+    wanted = ELF_MACHINE[target.architecture]
+    problems = []
+    if info.machine != wanted:
+        problems.append(f"is built for {info.machine}")
+    if info.elf_class != 64:
+        problems.append(f"is a {info.elf_class}-bit ELF file")
+    if info.endian != "little":
+        problems.append("is big-endian")
+    if not problems:
+        return []
+    symptom = (
+        "Lambda fails with `exec format error` (Runtime.InvalidEntrypoint)"
+        if info.is_executable
+        else "ld.so will refuse to load it (wrong ELF class or machine)"
+    )
+    binary_arch = LAMBDA_ARCH.get(info.machine, info.machine)
+    return [
+        Finding(
+            "arch-mismatch",
+            "error",
+            f"{member} {' and '.join(problems)}, but the function runs on {target.architecture}: {symptom}",
+            member=member,
+            required=info.machine,
+            available=wanted,
+            fixes=advice.arch_fixes(toolchain, binary_arch, target.architecture),
+        )
+    ]
+
+
+def check_interpreter(member: str, info: ElfInfo, target: Target, toolchain: str) -> list[Finding]:
+    if info.interpreter is None or info.machine != ELF_MACHINE[target.architecture]:
+        return []
+    if info.interpreter in LOADERS.get(info.machine, set()):
+        return []
+    kind = "musl's loader" if "musl" in info.interpreter else "a loader"
+    return [
+        Finding(
+            "bad-interpreter",
+            "error",
+            f"{member} asks for {kind} {info.interpreter}, which Amazon Linux does not have: "
+            "Lambda fails with `no such file or directory` when it starts it",
+            member=member,
+            required=info.interpreter,
+            available=", ".join(sorted(LOADERS.get(info.machine, ()))),
+            fixes=advice.musl_fixes(toolchain, target.architecture),
+        )
+    ]
+
+
+def check_shebang(member: str, head: bytes) -> list[Finding]:
+    """A script bootstrap saved with Windows line endings: `#!/bin/sh\\r` is no interpreter."""
+    if not head.startswith(b"#!"):
+        return []
+    first_line = head.split(b"\n", 1)[0]
+    if not first_line.endswith(b"\r"):
+        return []
+    return [
+        Finding(
+            "bad-interpreter",
+            "error",
+            f"{member} starts with a shebang that ends in CR (Windows line endings): Lambda fails "
+            "with `no such file or directory`",
+            member=member,
+            fixes=(advice.Fix("Convert the script to Unix line endings", f"sed -i 's/\\r$//' {member}"),),
+        )
+    ]
+
+
+# -- ld.so: libraries and versions -------------------------------------------------------
+def check_libraries(member: str, resolutions: list[Resolution], target: Target) -> list[Finding]:
+    """Every DT_NEEDED must be found: in the package, a layer, or the runtime's OS."""
+    findings = []
+    for resolution in resolutions:
+        if resolution.where != "missing":
+            library = resolution.library
+            if library is not None and getattr(library, "status", "present") == "unknown":
+                findings.append(_unknown_library(member, resolution, target, getattr(library, "note", "")))
+            continue
+        if not target.library_list_complete:
+            findings.append(_unknown_library(member, resolution, target, ""))
+            continue
+        findings.append(_missing_library(member, resolution, target))
+    return findings
+
+
+def _missing_library(member: str, resolution: Resolution, target: Target) -> Finding:
+    searched = ":".join(resolution.searched)
+    return Finding(
+        "missing-library",
+        "error",
+        f"{member} needs {resolution.soname}, which is not in the package, its layers or "
+        f"{target.runtime.os_name} ({target.runtime.id}): `error while loading shared libraries: "
+        f"{resolution.soname}: cannot open shared object file`",
+        member=member,
+        required=resolution.soname,
+        details={"library": resolution.soname, "searched": list(resolution.searched)},
+        fixes=(
+            advice.Fix(
+                f"Bundle {resolution.soname} (and what it needs) in the package's lib/ folder, or link it statically",
+                f"mkdir -p lib && cp /path/to/{resolution.soname} lib/   # searched: {searched}",
+            ),
+        ),
+    )
+
+
+def _unknown_library(member: str, resolution: Resolution, target: Target, note: str) -> Finding:
+    why = note or "the runtime database does not list every library of this image"
+    return Finding(
+        "missing-library",
+        "warning",
+        f"{member} needs {resolution.soname}, which is not in the package or its layers, and the "
+        f"database cannot tell whether {target.runtime.id} has it ({why})",
+        member=member,
+        required=resolution.soname,
+        details={
+            "library": resolution.soname,
+            "searched": list(resolution.searched),
+            "database": "unknown",
+        },
+    )
+
+
+def failing_needs(info: ElfInfo, resolutions: dict[str, Resolution], target: Target) -> list[tuple[VersionNeed, str]]:
+    """Non-weak version needs the satisfying object does not define, with the reason."""
+    failing = []
+    for need in info.version_needs:
+        if need.weak:
+            continue
+        resolution = resolutions.get(need.library)
+        if resolution is None or resolution.where == "missing":
+            continue  # reported as missing-library
+        if resolution.info is not None:  # a library from the package or a layer
+            if need.version not in resolution.info.version_defs:
+                failing.append((need, f"{resolution.path} does not define it"))
+            continue
+        reason = _system_lacks(need.version, target)
+        if reason:
+            failing.append((need, reason))
+    return failing
+
+
+def _system_lacks(tag: str, target: Target) -> str | None:
+    limits = target.limits
+    if tag == "GLIBC_PRIVATE":
+        return "GLIBC_PRIVATE is internal to one glibc build"
+    if is_glibc_abi_tag(tag):
+        release = glibc_release(tag)
+        if release is None or glibc_key(release) > glibc_key(limits.glibc):
+            return f"glibc {limits.glibc} has no {tag}"
+        return None
+    for family, maximum in (
+        ("GLIBCXX_", limits.glibcxx),
+        ("CXXABI_", limits.cxxabi),
+        ("GCC_", limits.gcc),
+        ("GLIBC_", limits.glibc),
+    ):
+        if tag.startswith(family):
+            if tag in getattr(limits, "extra_tags", ()):
+                return None
+            if maximum is not None and exceeds(tag, maximum):
+                return f"the runtime has {family}{maximum}"
+            return None
+    return None  # other families (OPENSSL_, ZLIB_ …): not in the database, not judged
+
+
+def check_versions(
+    member: str,
+    info: ElfInfo,
+    resolutions: dict[str, Resolution],
+    target: Target,
+    ctx: advice.Context,
+) -> list[Finding]:
+    failing = failing_needs(info, resolutions, target)
+    findings = []
+    private = [(n, r) for n, r in failing if n.version == "GLIBC_PRIVATE"]
+    glibc = [(n, r) for n, r in failing if n.version.startswith("GLIBC_") and (n, r) not in private]
+    cxx = [(n, r) for n, r in failing if n.version.startswith(("GLIBCXX_", "CXXABI_", "GCC_"))]
+    other = [(n, r) for n, r in failing if (n, r) not in private + glibc + cxx]
+    if glibc:
+        findings.append(_glibc_too_new(member, info, glibc, target, ctx))
+    if private:
+        findings.append(
+            _versioned_finding(
+                "glibc-private",
+                member,
+                private,
+                f"{member} uses glibc's internal GLIBC_PRIVATE symbols, which only the exact glibc "
+                "build it was linked against provides: it breaks on any other glibc",
+                "GLIBC_PRIVATE",
+                None,
+                (),
+            )
+        )
+    if cxx:
+        findings.append(_libstdcxx_too_new(member, cxx, target, ctx))
+    if other:
+        findings.append(
+            _versioned_finding(
+                "missing-symbol-version",
+                member,
+                other,
+                f"{member} needs {_tags(other)} from {other[0][0].library}, which the loaded "
+                f"library does not define ({other[0][1]}): ld.so fails with `version … not found`",
+                other[0][0].version,
+                None,
+                (),
+            )
+        )
+    weak = [
+        n
+        for n in info.version_needs
+        if n.weak and glibc_release(n.version) and glibc_key(glibc_release(n.version)) > glibc_key(target.glibc)
+    ]
+    if weak and not glibc:
+        findings.append(
+            Finding(
+                "weak-version",
+                "note",
+                f"{member} has weak version needs above glibc {target.glibc} ({_tags([(n, '') for n in weak])}): "
+                "ld.so loads it anyway; the symbols are null at run time, which the program checks",
+                member=member,
+                symbols=_symbols([(n, "") for n in weak]),
+            )
+        )
+    return findings
+
+
+def _tags(failing: list[tuple[VersionNeed, str]]) -> str:
+    tags = sorted({n.version for n, _ in failing}, key=_tag_sort, reverse=True)
+    return ", ".join(tags)
+
+
+def _tag_sort(tag: str) -> tuple:
+    from lambda_glibc_gate.versions import parse_tag
+
+    version = parse_tag(tag)
+    return version.parts if version else (999,)
+
+
+def _symbols(failing: list[tuple[VersionNeed, str]]) -> tuple[str, ...]:
+    """symbol@VERSION, newest version first (those are the ones to get rid of)."""
+    ordered = sorted(failing, key=lambda item: _tag_sort(item[0].version), reverse=True)
+    out: list[str] = []
+    for need, _ in ordered:
+        out.extend(f"{symbol}@{need.version}" for symbol in need.symbols)
+    return tuple(out[:SYMBOLS_IN_REPORT])
+
+
+def _symbol_phrase(symbols: tuple[str, ...], total: int) -> str:
+    if not symbols:
+        return ""
+    shown = ", ".join(f"`{s}`" for s in symbols[:SYMBOLS_IN_MESSAGE])
+    more = total - min(len(symbols), SYMBOLS_IN_MESSAGE)
+    return f" (needed by {shown}{f' and {more} more' if more > 0 else ''})"
+
+
+def _glibc_too_new(member: str, info: ElfInfo, failing, target: Target, ctx: advice.Context) -> Finding:
+    releases = [glibc_release(n.version) or "unknown" for n, _ in failing]
+    known = [r for r in releases if r != "unknown"]
+    required = max(known, key=glibc_key) if known else "unknown"
+    symbols = _symbols(failing)
+    total = sum(max(n.symbol_count, len(n.symbols)) for n, _ in failing)
+    newer = (
+        next(
+            (
+                r
+                for r in target.newer_runtimes
+                if glibc_key(r.limits_for(target.architecture).glibc) >= glibc_key(required)
+            ),
+            None,
+        )
+        if required != "unknown"
+        else None
+    )
+    package = f" [{ctx.package.describe()}]" if ctx.package is not None else ""
+    message = (
+        f"{member}{package} needs GLIBC_{required} but {target.runtime.id} has glibc {target.glibc}: "
+        f"{_tags(failing)}{_symbol_phrase(symbols, total)}"
+    )
+    if any(r == "unknown" for r in releases):
+        message += "; a GLIBC_ABI tag no glibc up to the runtime's defines"
+    fixes = advice.glibc_fixes(ctx, required, newer, list(target.runners))
+    return Finding(
+        "glibc-too-new",
+        "error",
+        message,
+        member=member,
+        required=required,
+        available=target.glibc,
+        symbols=symbols,
+        fixes=fixes,
+        details={
+            "versions": sorted({n.version for n, _ in failing}, key=_tag_sort, reverse=True),
+            "library": failing[0][0].library,
+            **({"newer_runtime": newer.id} if newer is not None else {}),
+        },
+    )
+
+
+def _libstdcxx_too_new(member: str, failing, target: Target, ctx: advice.Context) -> Finding:
+    symbols = _symbols(failing)
+    total = sum(max(n.symbol_count, len(n.symbols)) for n, _ in failing)
+    limits = target.limits
+    tags = _tags(failing)
+    message = (
+        f"{member} needs {tags} but {target.runtime.id} has GLIBCXX_{limits.glibcxx}, "
+        f"CXXABI_{limits.cxxabi}, GCC_{limits.gcc}{_symbol_phrase(symbols, total)}"
+    )
+    lagging = (
+        getattr(target.runtime, "os", "") == "al2023"
+        and any(n.version.startswith("GLIBCXX_") for n, _ in failing)
+        and not target.glibcxx_overridden
+    )
+    if lagging:
+        message += (
+            ". Amazon Linux 2023's repository has GCC 14's libstdc++ (GLIBCXX_3.4.33), but "
+            "Lambda's AL2023 runtimes kept failing with `GLIBCXX_3.4.30 not found` through "
+            "2025 and manylinux_2_34 stops at 3.4.29; if your runtime image is known to be "
+            "newer, pass --glibcxx 3.4.33"
+        )
+    return Finding(
+        "libstdcxx-too-new",
+        "error",
+        message,
+        member=member,
+        required=sorted({n.version for n, _ in failing}, key=_tag_sort)[-1],
+        available=f"GLIBCXX_{limits.glibcxx}",
+        symbols=symbols,
+        fixes=advice.libstdcxx_fixes(ctx),
+        details={"versions": sorted({n.version for n, _ in failing}, key=_tag_sort, reverse=True)},
+    )
+
+
+def _versioned_finding(
+    rule: str,
+    member: str,
+    failing,
+    message: str,
+    required: str,
+    available: str | None,
+    fixes: tuple,
+) -> Finding:
+    symbols = _symbols(failing)
+    total = sum(max(n.symbol_count, len(n.symbols)) for n, _ in failing)
+    return Finding(
+        rule,
+        "error",
+        message + _symbol_phrase(symbols, total),
+        member=member,
+        required=required,
+        available=available,
+        symbols=symbols,
+        fixes=fixes,
+    )
+
+
+def static_note(member: str, info: ElfInfo) -> list[Finding]:
+    if not info.static:
+        return []
+    return [
+        Finding(
+            "static-binary",
+            "note",
+            f"{member} is statically linked: it needs no glibc from the runtime",
+            member=member,
+        )
+    ]
+
+
+# -- the package as a whole ---------------------------------------------------------------
+def check_bootstrap(
+    names: dict[str, int | None], layer_has_bootstrap: bool, target: Target, kind: str
+) -> list[Finding]:
+    """provided.* and go1.x start /var/task/bootstrap (or /opt/bootstrap from a layer)."""
+    if not getattr(target.runtime, "needs_bootstrap", False) or kind == "file":
+        return []
+    if "bootstrap" in names:
+        return check_exec_bit("bootstrap", names["bootstrap"])
+    if layer_has_bootstrap:
+        return []
+    elsewhere = sorted(n for n in names if n.rsplit("/", 1)[-1] == "bootstrap")
+    where = f"; found {elsewhere[0]} in a subfolder" if elsewhere else ""
+    return [
+        Finding(
+            "bootstrap-missing",
+            "error",
+            f"{target.runtime.id} starts /var/task/bootstrap, but the package has no bootstrap at its "
+            f"root{where}: Lambda fails with `Couldn't find valid bootstrap(s)`",
+            details={"found": elsewhere[:5]},
+            fixes=(advice.bootstrap_fix(elsewhere[0] if elsewhere else None),),
+        )
+    ]
+
+
+def check_exec_bit(member: str, mode: int | None) -> list[Finding]:
+    if mode is None:
+        return [
+            Finding(
+                "bootstrap-not-executable",
+                "warning",
+                f"{member}: the zip records no Unix permissions (made on Windows?), so Lambda may "
+                "extract it without the execute bit: `permission denied`",
+                member=member,
+                fixes=(advice.exec_bit_fix(),),
+            )
+        ]
+    if mode & 0o111:
+        return []
+    return [
+        Finding(
+            "bootstrap-not-executable",
+            "error",
+            f"{member} has mode {mode & 0o777:o}, without the execute bit: Lambda fails with "
+            "`fork/exec /var/task/bootstrap: permission denied`",
+            member=member,
+            fixes=(advice.exec_bit_fix(),),
+        )
+    ]
+
+
+def check_deprecated(target: Target) -> list[Finding]:
+    runtime = target.runtime
+    deprecation = getattr(runtime, "deprecation", None)
+    if deprecation is None or deprecation > target.today:
+        return []
+    message = f"{runtime.id} is deprecated since {deprecation.isoformat()}"
+    for label, day in (
+        ("creating functions", getattr(runtime, "block_create", None)),
+        ("updating functions", getattr(runtime, "block_update", None)),
+    ):
+        if day is not None:
+            verb = "is blocked since" if day <= target.today else "will be blocked from"
+            message += f"; {label} {verb} {day.isoformat()}"
+    newer = target.newer_runtimes[0].id if target.newer_runtimes else None
+    fixes = (advice.Fix(f"Move to {newer}", f"Runtime: {newer}", "yaml"),) if newer else ()
+    return [
+        Finding(
+            "deprecated-runtime",
+            "warning",
+            message,
+            fixes=fixes,
+            details={"deprecation": deprecation.isoformat()},
+        )
+    ]
+
+
+def check_runtime_architecture(target: Target) -> list[Finding]:
+    runtime = target.runtime
+    if target.architecture in getattr(runtime, "architectures", (target.architecture,)):
+        return []
+    return [
+        Finding(
+            "arch-mismatch",
+            "error",
+            f"{runtime.id} does not run on {target.architecture} (it supports {', '.join(runtime.architectures)})",
+            required=target.architecture,
+            available=", ".join(runtime.architectures),
+        )
+    ]

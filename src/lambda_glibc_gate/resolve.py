@@ -1,0 +1,173 @@
+"""DT_NEEDED resolved the way ld.so on Lambda resolves it.
+
+Lambda mounts the function package at /var/task and its layers at /opt. For each
+needed soname ld.so tries, in order (glibc elf/dl-load.c, _dl_map_object):
+DT_RPATH of the object (only when it has no DT_RUNPATH) and of the objects that
+loaded it, LD_LIBRARY_PATH, DT_RUNPATH of the object, then the system libraries
+(ld.so.cache and /lib64, /usr/lib64). A candidate of the wrong machine or class is
+skipped, as ld.so skips it. `$ORIGIN` is the folder of the object on Lambda.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from lambda_glibc_gate.elf import ElfInfo
+
+TASK_ROOT = "/var/task"
+LAYER_ROOT = "/opt"
+# Where ld.so looks after the search path: its cache and the default directories.
+SYSTEM_DIRS = ("/lib64", "/usr/lib64", "/lib", "/usr/lib")
+MAX_LINK_HOPS = 40  # the kernel's own symlink limit
+
+
+@dataclass
+class Tree:
+    """One artifact as mounted on Lambda: member name -> facts."""
+
+    mount: str  # TASK_ROOT or LAYER_ROOT
+    label: str  # the artifact path, for messages
+    names: set[str] = field(default_factory=set)  # every regular member
+    elves: dict[str, ElfInfo] = field(default_factory=dict)  # readable ELF members
+    symlinks: dict[str, str] = field(default_factory=dict)  # member -> target (untrusted)
+
+    def absolute(self, member: str) -> str:
+        return posixpath.join(self.mount, member)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    soname: str
+    where: str  # "package" | "layer" | "system" | "missing"
+    path: str | None = None  # absolute path on Lambda
+    member: str | None = None  # member name inside its tree
+    tree: Tree | None = None
+    info: ElfInfo | None = None  # the ELF that satisfies the need (package / layer)
+    library: object | None = None  # runtimes.SystemLibrary for system hits
+    searched: tuple[str, ...] = ()  # directories tried, in order
+
+
+class Filesystem:
+    """Lambda's view: the package at /var/task, layers merged at /opt, the OS below."""
+
+    def __init__(
+        self,
+        trees: Iterable[Tree],
+        system_libraries: Mapping[str, object],
+        search_path: Iterable[str],
+        machine: str,
+        elf_class: int = 64,
+    ) -> None:
+        self.trees = list(trees)
+        self.system_libraries = system_libraries
+        self.search_path = tuple(search_path)
+        self.machine = machine
+        self.elf_class = elf_class
+
+    def _lookup(self, path: str) -> tuple[Tree, str] | None:
+        """Absolute path -> (tree, member) for an existing regular member, links followed."""
+        path = posixpath.normpath(path)
+        for _ in range(MAX_LINK_HOPS):
+            # Later layers overwrite earlier ones in /opt: search the last tree first.
+            for tree in reversed(self.trees):
+                prefix = tree.mount + "/"
+                if not path.startswith(prefix):
+                    continue
+                member = path[len(prefix) :]
+                if member in tree.names:
+                    return tree, member
+                if member in tree.symlinks:
+                    target = tree.symlinks[member]
+                    base = posixpath.dirname(path)
+                    path = posixpath.normpath(posixpath.join(base, target))
+                    break
+            else:
+                return None
+        return None
+
+    def _compatible(self, info: ElfInfo, wanted_machine: str, wanted_class: int) -> bool:
+        return info.machine == wanted_machine and info.elf_class == wanted_class
+
+    def resolve(
+        self,
+        needer_path: str,
+        needer: ElfInfo,
+        soname: str,
+        loader_rpaths: tuple[tuple[str, str], ...] = (),
+    ) -> Resolution:
+        """Find `soname` for the object at `needer_path` (absolute path on Lambda).
+
+        `loader_rpaths` are (origin, rpath) pairs of the objects that loaded this one:
+        their DT_RPATH applies too when this object has no DT_RUNPATH.
+        """
+        origin = posixpath.dirname(needer_path)
+        searched: list[str] = []
+        if "/" in soname:  # a path in DT_NEEDED is used as is, relative to the cwd
+            return self._try_file(posixpath.join(TASK_ROOT, soname), soname, needer, [soname])
+
+        directories: list[str] = []
+        if not needer.runpath:
+            directories += [_expand(d, origin, needer.machine) for d in needer.rpath]
+            for loader_origin, rpath in loader_rpaths:
+                directories.append(_expand(rpath, loader_origin, needer.machine))
+        directories += list(self.search_path)
+        directories += [_expand(d, origin, needer.machine) for d in needer.runpath]
+
+        for directory in directories:
+            if directory in searched:
+                continue
+            searched.append(directory)
+            if directory in SYSTEM_DIRS:
+                hit = self._system(soname, searched)
+                if hit is not None:
+                    return hit
+                continue
+            found = self._lookup(posixpath.join(directory, soname))
+            if found is None:
+                continue
+            tree, member = found
+            info = tree.elves.get(member)
+            if info is None or not self._compatible(info, needer.machine, needer.elf_class):
+                continue  # ld.so skips files of another machine or class and goes on
+            where = "package" if tree.mount == TASK_ROOT else "layer"
+            return Resolution(soname, where, tree.absolute(member), member, tree, info, searched=tuple(searched))
+        for directory in SYSTEM_DIRS[:2]:
+            if directory not in searched:
+                searched.append(directory)
+        hit = self._system(soname, searched)
+        return hit or Resolution(soname, "missing", searched=tuple(searched))
+
+    def _system(self, soname: str, searched: list[str]) -> Resolution | None:
+        library = self.system_libraries.get(soname)
+        if library is None or getattr(library, "status", "present") == "absent":
+            return None
+        return Resolution(
+            soname,
+            "system",
+            posixpath.join("/lib64", soname),
+            library=library,
+            searched=tuple(searched),
+        )
+
+    def _try_file(self, path: str, soname: str, needer: ElfInfo, searched: list[str]) -> Resolution:
+        found = self._lookup(path)
+        if found is not None:
+            tree, member = found
+            info = tree.elves.get(member)
+            if info is not None and self._compatible(info, needer.machine, needer.elf_class):
+                where = "package" if tree.mount == TASK_ROOT else "layer"
+                return Resolution(soname, where, path, member, tree, info, searched=tuple(searched))
+        return Resolution(soname, "missing", searched=tuple(searched))
+
+
+def _expand(directory: str, origin: str, machine: str) -> str:
+    """Dynamic string tokens ($ORIGIN, $LIB, $PLATFORM) as ld.so expands them."""
+    platform = {"x86_64": "x86_64", "aarch64": "aarch64"}.get(machine, machine)
+    for token, value in (("$ORIGIN", origin), ("$LIB", "lib64"), ("$PLATFORM", platform)):
+        directory = directory.replace("${" + token[1:] + "}", value).replace(token, value)
+    if not directory.startswith("/"):
+        # A relative RPATH is relative to the process's cwd, /var/task on Lambda.
+        directory = posixpath.join(TASK_ROOT, directory)
+    return posixpath.normpath(directory)

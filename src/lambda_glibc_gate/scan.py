@@ -1,0 +1,324 @@
+"""inputs -> facts -> findings: the one entry point the CLI and the Action share."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from lambda_glibc_gate import advice, checks, runtimes
+from lambda_glibc_gate.archive import UsageError, expand_paths, open_artifact, safe_name
+from lambda_glibc_gate.elf import MalformedElf, read_elf
+from lambda_glibc_gate.report import ArtifactReport, BinaryReport, Finding, Report, severity_rank
+from lambda_glibc_gate.resolve import LAYER_ROOT, TASK_ROOT, Filesystem, Tree
+
+ARCHITECTURES = ("x86_64", "arm64")
+ARCH_ALIASES = {
+    "x86_64": "x86_64",
+    "amd64": "x86_64",
+    "x86-64": "x86_64",
+    "arm64": "arm64",
+    "aarch64": "arm64",
+}
+_VERSION = re.compile(r"^\d+(\.\d+){1,3}$")
+# Small text files the package attribution reads (dist-info, package.json).
+_METADATA_NAMES = ("RECORD", "WHEEL", "METADATA", "top_level.txt", "package.json")
+METADATA_LIMIT = 4 * 2**20
+
+
+@dataclass
+class ScanOptions:
+    runtime: str = "provided.al2023"  # AWS runtime id, or "auto" (from templates)
+    architecture: str = "x86_64"
+    glibc: str | None = None  # override the runtime's glibc, "2.39"
+    glibcxx: str | None = None  # override the runtime's GLIBCXX, "3.4.33"
+    fail_on: str = "error"
+    layers: tuple[str, ...] = ()
+    as_layer: bool = False
+    today: date | None = None  # for tests of dates; None = today
+    template_dirs: tuple[str, ...] = (".",)  # where --runtime auto looks for templates
+
+
+@dataclass
+class Collected:
+    """What one artifact holds, read once."""
+
+    artifact_path: str
+    kind: str
+    tree: Tree
+    modes: dict[str, int | None] = field(default_factory=dict)
+    heads: dict[str, bytes] = field(default_factory=dict)  # first bytes of bootstrap
+    findings: list[Finding] = field(default_factory=list)
+    packages: object | None = None  # packages.PackageIndex
+    unpacked_size: int = 0
+
+
+def scan(paths: Sequence[str], options: ScanOptions) -> Report:
+    """Scan every artifact; raises UsageError / UnknownRuntimeError for unusable arguments."""
+    architecture = _architecture(options.architecture)
+    for label, value in (("--glibc", options.glibc), ("--glibcxx", options.glibcxx)):
+        if value and not _VERSION.match(value):
+            raise UsageError(f"{label} takes a version such as 2.34, not {value!r}")
+    if options.fail_on not in ("error", "warning", "never"):
+        raise UsageError(f"--fail-on takes error, warning or never, not {options.fail_on!r}")
+    today = options.today or date.today()
+    artifact_paths = expand_paths(paths)
+    layer_trees = []
+    layer_findings: list[Finding] = []
+    for layer in expand_paths(options.layers) if options.layers else []:
+        collected = collect(layer, LAYER_ROOT)
+        layer_trees.append(collected.tree)
+        layer_findings += [replace(f, message=f"layer {layer}: {f.message}") for f in collected.findings]
+
+    if options.runtime == "auto":
+        assignments = _functions(artifact_paths, options)
+    else:
+        runtime = runtimes.get_runtime(options.runtime)
+        assignments = {path: (runtime, architecture, None) for path in artifact_paths}
+
+    reports = []
+    for path in artifact_paths:
+        runtime, arch, function = assignments.get(path, (None, architecture, None))
+        mount = LAYER_ROOT if options.as_layer else TASK_ROOT
+        collected = collect(path, mount)
+        if runtime is None:
+            report = ArtifactReport(path, collected.kind, "unknown", arch, function=function)
+            report.findings.append(
+                Finding(
+                    "no-runtime",
+                    "error",
+                    f"no function in the templates uses {path}, so its runtime is unknown: pass --runtime",
+                    details={},
+                )
+            )
+            reports.append(report)
+            continue
+        target = target_for(runtime, arch, options, today)
+        report = judge(collected, layer_trees, target, options.as_layer)
+        report.function = function
+        report.findings[:0] = layer_findings
+        reports.append(report)
+
+    runtime_json = (
+        {"id": "auto"}
+        if options.runtime == "auto"
+        else _runtime_json(target_for(runtimes.get_runtime(options.runtime), architecture, options, today))
+    )
+    result = Report(runtime=runtime_json, artifacts=reports, fail_on=options.fail_on)
+    result.notices.extend(runtime_hint(result, assignments, today))
+    return result
+
+
+def _architecture(value: str) -> str:
+    arch = ARCH_ALIASES.get(value.lower())
+    if arch is None:
+        raise UsageError(f"--arch takes x86_64 or arm64, not {value!r}")
+    return arch
+
+
+def _functions(artifact_paths: list[str], options: ScanOptions) -> dict:
+    from lambda_glibc_gate import templates
+
+    try:
+        found = templates.functions_for_artifacts(artifact_paths, list(options.template_dirs))
+    except templates.TemplateError as error:
+        raise UsageError(str(error)) from None
+    assignments = {}
+    for path, function in found.items():
+        if function.runtime is None:
+            continue
+        runtime = runtimes.get_runtime(function.runtime)
+        assignments[path] = (runtime, _architecture(function.architecture), function.name)
+    return assignments
+
+
+def target_for(runtime, architecture: str, options: ScanOptions, today: date) -> checks.Target:
+    limits = runtime.limits_for(architecture)
+    limits = runtimes.with_overrides(limits, options.glibc, options.glibcxx)
+    runners = [
+        advice.RunnerImage(label, image.glibc, image.deprecated, image.unsupported)
+        for label, image in runtimes.runner_images().items()
+    ]
+    return checks.Target(
+        runtime=runtime,
+        architecture=architecture,
+        limits=limits,
+        glibcxx_overridden=options.glibcxx is not None,
+        today=today,
+        newer_runtimes=tuple(runtimes.newer_runtimes(runtime, today)),
+        runners=tuple(runners),
+        library_list_complete=runtimes.library_list_complete(runtime.os, architecture),
+    )
+
+
+def _runtime_json(target: checks.Target) -> dict:
+    runtime = target.runtime
+    data = runtime.to_json()
+    data.update(
+        {
+            "architecture": target.architecture,
+            "glibc": target.limits.glibc,
+            "glibcxx": target.limits.glibcxx,
+            "cxxabi": target.limits.cxxabi,
+            "gcc": target.limits.gcc,
+        }
+    )
+    return data
+
+
+# -- facts ----------------------------------------------------------------------------
+def collect(path: str, mount: str) -> Collected:
+    """Read an artifact once: every ELF parsed, modes and metadata kept, nothing extracted."""
+    from lambda_glibc_gate.packages import PackageIndex
+
+    with open_artifact(path) as artifact:
+        tree = Tree(mount=mount, label=path)
+        collected = Collected(path, artifact.kind, tree)
+        metadata = {}
+        names: list[str] = []
+        for member in artifact.members():
+            if member.is_dir:
+                continue
+            names.append(member.name)
+            collected.modes[member.name] = member.mode
+            if member.is_symlink:
+                tree.symlinks[member.name] = member.link_target or ""
+                continue
+            tree.names.add(member.name)
+            if member.name.rsplit("/", 1)[-1] in _METADATA_NAMES:
+                metadata[member.name] = member
+            data = artifact.read_if_elf(member)
+            if data is None:
+                if member.name == "bootstrap":
+                    collected.heads[member.name] = artifact.read_head(member, 256) or b""
+                continue
+            try:
+                tree.elves[member.name] = read_elf(data)
+            except MalformedElf as error:
+                collected.findings.append(
+                    Finding(
+                        "malformed-elf",
+                        "error",
+                        f"{safe_name(member.name)} looks like ELF but cannot be loaded: {error}",
+                        member=member.name,
+                    )
+                )
+            del data  # one member's bytes at a time
+
+        def read_text(name: str) -> bytes | None:
+            member = metadata.get(name)
+            return artifact.read(member, METADATA_LIMIT) if member is not None else None
+
+        collected.packages = PackageIndex.build(names, read_text)
+        collected.findings[:0] = list(artifact.problems)
+        collected.unpacked_size = artifact.unpacked_size
+    return collected
+
+
+# -- judgement ------------------------------------------------------------------------
+def judge(collected: Collected, layers: list[Tree], target: checks.Target, as_layer: bool = False) -> ArtifactReport:
+    runtime = target.runtime
+    report = ArtifactReport(
+        collected.artifact_path,
+        collected.kind,
+        runtime.id,
+        target.architecture,
+        unpacked_size=collected.unpacked_size,
+    )
+    report.findings += collected.findings
+    report.findings += checks.check_runtime_architecture(target)
+    report.findings += checks.check_deprecated(target)
+    tree = collected.tree
+    if not as_layer:
+        layer_bootstrap = any("bootstrap" in t.names or "bootstrap" in t.symlinks for t in layers)
+        report.findings += checks.check_bootstrap(collected.modes, layer_bootstrap, target, collected.kind)
+        if "bootstrap" in collected.heads:
+            report.findings += checks.check_shebang("bootstrap", collected.heads["bootstrap"])
+    trees = [tree] if as_layer else [tree, *layers]
+    machine = checks.ELF_MACHINE[target.architecture]
+    filesystem = Filesystem(
+        trees,
+        runtimes.system_libraries(runtime.os, target.architecture),
+        runtimes.library_search_path(runtime),
+        machine,
+    )
+    for member, info in sorted(tree.elves.items()):
+        binary, findings = _judge_binary(member, info, tree, filesystem, target, collected)
+        report.binaries.append(binary)
+        report.findings += findings
+    return report
+
+
+def _judge_binary(
+    member: str,
+    info,
+    tree: Tree,
+    filesystem: Filesystem,
+    target: checks.Target,
+    collected: Collected,
+) -> tuple[BinaryReport, list[Finding]]:
+    package = collected.packages.owner(member) if collected.packages is not None else None
+    toolchain = checks.toolchain_of(member, info)
+    shown = safe_name(member)
+    findings: list[Finding] = []
+    findings += checks.check_architecture(shown, info, target, toolchain)
+    if not findings:
+        findings += checks.check_interpreter(shown, info, target, toolchain)
+        resolutions = {soname: filesystem.resolve(tree.absolute(member), info, soname) for soname in info.needed}
+        findings += checks.check_libraries(shown, list(resolutions.values()), target)
+        ctx = advice.Context(
+            toolchain=toolchain,
+            runtime_id=target.runtime.id,
+            runtime_family=target.runtime.family,
+            language_version=target.runtime.language_version,
+            architecture=target.architecture,
+            glibc_available=target.glibc,
+            member=shown,
+            package=package,
+        )
+        findings += checks.check_versions(shown, info, resolutions, target, ctx)
+        findings += checks.static_note(shown, info)
+    for finding in findings:
+        finding.member = member
+        if package is not None:
+            finding.details.setdefault("package", package.describe())
+    binary = BinaryReport(
+        member=member,
+        machine=info.machine,
+        elf_class=info.elf_class,
+        interpreter=info.interpreter,
+        static=info.static,
+        needed=info.needed,
+        glibc_required=checks.glibc_required(info),
+        toolchain=toolchain,
+        versions_required=checks.versions_required(info),
+        package=package.describe() if package is not None else None,
+        result=_result(findings),
+    )
+    return binary, findings
+
+
+def _result(findings: list[Finding]) -> str:
+    worst = max((severity_rank(f.severity) for f in findings), default=0)
+    return {2: "fail", 1: "warning"}.get(worst, "pass")
+
+
+def runtime_hint(report: Report, assignments: dict, today: date) -> list[Finding]:
+    """When every failing binary would load on one newer runtime, say so once."""
+    failing = [f for f in report.all_findings() if f.rule == "glibc-too-new"]
+    if not failing or any(f.details.get("newer_runtime") is None for f in failing):
+        return []
+    candidates = {f.details["newer_runtime"] for f in failing}
+    newest = max(candidates, key=lambda rid: runtimes.get_runtime(rid).limits_for("x86_64").glibc)
+    runtime = runtimes.get_runtime(newest)
+    until = f" (deprecated from {runtime.deprecation.isoformat()})" if runtime.deprecation else ""
+    return [
+        Finding(
+            "runtime-hint",
+            "note",
+            f"every binary that fails here would load on {runtime.id}{until}: moving the function "
+            "there is the smallest fix",
+            details={"runtime": runtime.id},
+        )
+    ]
