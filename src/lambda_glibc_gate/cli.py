@@ -1,0 +1,189 @@
+"""Command line: `lambda-glibc-gate scan PATH...` and `lambda-glibc-gate runtimes`.
+
+Exit codes (a contract): 0 nothing at or above --fail-on; 1 findings at or above it;
+2 the tool could not run (bad arguments, unknown runtime, unreadable template).
+Every flag has an environment default (LAMBDA_GLIBC_GATE_<FLAG>), as pip-audit does.
+Heavy imports happen inside the commands so `--help` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
+ENV_PREFIX = "LAMBDA_GLIBC_GATE_"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(ENV_PREFIX + name, default)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from lambda_glibc_gate import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="lambda-glibc-gate",
+        description="Fail before deploy when an ELF file in an AWS Lambda package will not load on its runtime.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    scan = commands.add_parser("scan", help="scan zips, folders or files against a runtime")
+    scan.add_argument("paths", nargs="+", metavar="PATH", help="zip, folder or file; globs allowed (** too)")
+    scan.add_argument(
+        "--runtime",
+        default=_env("RUNTIME", "provided.al2023"),
+        help="AWS runtime id (default provided.al2023), or 'auto' to read SAM / Serverless / CDK templates",
+    )
+    scan.add_argument(
+        "--arch",
+        "--architecture",
+        dest="architecture",
+        default=_env("ARCH", "x86_64"),
+        help="x86_64 (default) or arm64",
+    )
+    scan.add_argument("--glibc", default=_env("GLIBC"), help="override the runtime's glibc, e.g. 2.39")
+    scan.add_argument("--glibcxx", default=_env("GLIBCXX"), help="override the runtime's GLIBCXX, e.g. 3.4.33")
+    scan.add_argument(
+        "--fail-on",
+        choices=("error", "warning", "never"),
+        default=_env("FAIL_ON", "error"),
+        help="lowest severity that fails (default error)",
+    )
+    scan.add_argument(
+        "--format",
+        choices=("text", "json", "sarif", "markdown"),
+        default=_env("FORMAT", "text"),
+        help="output format (default text)",
+    )
+    scan.add_argument("--output", "-o", default=_env("OUTPUT"), help="write the report to this file")
+    scan.add_argument(
+        "--layer",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a layer (zip or folder) mounted at /opt for resolution; repeatable",
+    )
+    scan.add_argument("--as-layer", action="store_true", help="scan the paths as layers (mounted at /opt)")
+    scan.add_argument(
+        "--template-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="where --runtime auto looks for templates (default: the current folder)",
+    )
+    scan.add_argument("--notes", action="store_true", help="show note-level findings in the text report")
+    scan.add_argument("--no-color", action="store_true", help="never colour the text report")
+
+    runtimes = commands.add_parser("runtimes", help="list the known Lambda runtimes")
+    runtimes.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "scan":
+        return _run_scan(args)
+    if args.command == "runtimes":
+        return _run_runtimes(args)
+    parser.print_help(sys.stderr)
+    return EXIT_ERROR
+
+
+def _fatal(message: str) -> int:
+    print(f"lambda-glibc-gate: error: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _run_scan(args: argparse.Namespace) -> int:
+    from lambda_glibc_gate.archive import UsageError
+    from lambda_glibc_gate.runtimes import UnknownRuntimeError
+    from lambda_glibc_gate.scan import ScanOptions, scan
+
+    options = ScanOptions(
+        runtime=args.runtime,
+        architecture=args.architecture,
+        glibc=args.glibc or None,
+        glibcxx=args.glibcxx or None,
+        fail_on=args.fail_on,
+        layers=tuple(args.layer),
+        as_layer=args.as_layer,
+        template_dirs=tuple(args.template_dir) or (".",),
+    )
+    try:
+        report = scan(args.paths, options)
+    except (UsageError, UnknownRuntimeError) as error:
+        return _fatal(str(error))
+    except KeyboardInterrupt:
+        return _fatal("interrupted")
+    text = render_report(report, args.format, colour=_colour(args), notes=args.notes)
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as error:
+            return _fatal(f"cannot write {args.output}: {error.strerror}")
+        if args.format != "text":
+            from lambda_glibc_gate.render.text import render as render_text
+
+            sys.stdout.write(render_text(report, colour=_colour(args), show_notes=args.notes))
+    else:
+        sys.stdout.write(text)
+    return EXIT_FAIL if report.verdict == "fail" else EXIT_PASS
+
+
+def render_report(report, output_format: str, colour: bool = False, notes: bool = False) -> str:
+    if output_format == "json":
+        return report.dumps() + "\n"
+    if output_format == "sarif":
+        from lambda_glibc_gate.render.sarif import render as render_sarif
+
+        return render_sarif(report) + "\n"
+    if output_format == "markdown":
+        from lambda_glibc_gate.render.markdown import render_summary
+
+        return render_summary(report)
+    from lambda_glibc_gate.render.text import render as render_text
+
+    return render_text(report, colour=colour, show_notes=notes)
+
+
+def _colour(args: argparse.Namespace) -> bool:
+    if args.no_color or os.environ.get("NO_COLOR") or args.output and args.format == "text":
+        return False
+    return sys.stdout.isatty()
+
+
+def _run_runtimes(args: argparse.Namespace) -> int:
+    import json
+
+    from lambda_glibc_gate.runtimes import all_runtimes
+
+    known = all_runtimes()
+    if args.format == "json":
+        print(json.dumps([runtime.to_json() for runtime in known.values()], indent=2))
+        return EXIT_PASS
+    header = ("runtime", "os", "arch", "glibc", "GLIBCXX", "deprecated", "block update")
+    rows = []
+    for runtime in known.values():
+        arch = runtime.architectures[0] if runtime.architectures else "x86_64"
+        limits = runtime.limits_for(arch)
+        rows.append(
+            (
+                runtime.id,
+                runtime.os_name,
+                ",".join(runtime.architectures),
+                limits.glibc,
+                limits.glibcxx or "?",
+                runtime.deprecation.isoformat() if runtime.deprecation else "-",
+                runtime.block_update.isoformat() if runtime.block_update else "-",
+            )
+        )
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+    return EXIT_PASS

@@ -1,0 +1,64 @@
+"""The terminal report: a few lines per problem, one summary line at the end."""
+
+from __future__ import annotations
+
+from lambda_glibc_gate.report import Finding, Report
+
+_COLOURS = {"error": "\033[31m", "warning": "\033[33m", "note": "\033[36m", "pass": "\033[32m"}
+_RESET = "\033[0m"
+_LABEL = {"error": "error", "warning": "warning", "note": "note"}
+
+
+def render(report: Report, colour: bool = False, show_notes: bool = False) -> str:
+    def paint(text: str, key: str) -> str:
+        return f"{_COLOURS[key]}{text}{_RESET}" if colour else text
+
+    lines: list[str] = []
+    for notice in report.notices:
+        lines.append(paint(f"hint: {notice.message}", "note"))
+    for artifact in report.artifacts:
+        function = f" (function {artifact.function})" if artifact.function else ""
+        glibc = _glibc_of(report, artifact.runtime)
+        lines.append(
+            f"{artifact.path}{function}: {artifact.runtime} {artifact.architecture}"
+            f"{f', glibc {glibc}' if glibc else ''} — {len(artifact.binaries)} ELF file(s)"
+        )
+        shown = [f for f in artifact.findings if show_notes or f.severity != "note"]
+        for finding in shown:
+            lines.extend(_finding_lines(finding, paint))
+        if not shown:
+            lines.append("  " + paint("ok", "pass") + _static_summary(artifact))
+    errors, warnings = report.count("error"), report.count("warning")
+    verdict = report.verdict
+    summary = (
+        f"{verdict.upper()}: {errors} error(s), {warnings} warning(s) in "
+        f"{len(report.artifacts)} artifact(s), {sum(len(a.binaries) for a in report.artifacts)} ELF file(s)"
+    )
+    if report.max_glibc:
+        summary += f"; highest glibc needed: {report.max_glibc}"
+    lines.append(paint(summary, "error" if verdict == "fail" else "pass"))
+    return "\n".join(lines) + "\n"
+
+
+def _finding_lines(finding: Finding, paint) -> list[str]:
+    lines = [f"  {paint(_LABEL[finding.severity], finding.severity)} [{finding.rule}] {finding.message}"]
+    if finding.fixes:
+        first = finding.fixes[0]
+        lines.append(f"    fix: {first.title}:")
+        lines.extend(f"      {line}" for line in first.code.splitlines())
+        for other in finding.fixes[1:]:
+            code = other.code.splitlines()[0] if other.code else ""
+            more = " …" if "\n" in other.code else ""
+            lines.append(f"    or:  {other.title}: {code}{more}")
+    return lines
+
+
+def _glibc_of(report: Report, runtime_id: str) -> str | None:
+    if report.runtime.get("id") == runtime_id:
+        return report.runtime.get("glibc")
+    return None
+
+
+def _static_summary(artifact) -> str:
+    static = sum(1 for b in artifact.binaries if b.static)
+    return f" ({static} statically linked)" if static else ""
