@@ -55,7 +55,10 @@ class PackageInfo:
     npm_libc: tuple[str, ...] = ()
 
     def describe(self) -> str:
-        """"cryptography 44.0.0 (wheel cp311-abi3-manylinux_2_34_x86_64)" / "sharp 0.33.5 (npm)"."""
+        """One line for messages.
+
+        E.g. "cryptography 44.0.0 (wheel cp311-abi3-manylinux_2_34_x86_64)", "sharp 0.33.5 (npm)".
+        """
         label = self.name if self.version is None else f"{self.name} {self.version}"
         if self.ecosystem == "npm":
             return f"{label} (npm)"
@@ -336,7 +339,7 @@ def _top_level_names(data: bytes | None) -> set[str]:
 
 
 def _split_dist_info_name(dist_info: str) -> tuple[str, str | None]:
-    """"foo_bar-1.0.dist-info" -> ("foo_bar", "1.0"): names there never contain "-"."""
+    """E.g. "foo_bar-1.0.dist-info" -> ("foo_bar", "1.0"): names there never contain "-"."""
     stem = posixpath.basename(dist_info)[: -len(".dist-info")]
     name, _, version = stem.partition("-")
     return (_label(name) or "unknown"), _label(version)
@@ -370,9 +373,7 @@ def _normalise_name(name: str) -> str:
 # --- npm ------------------------------------------------------------------------------------
 
 
-def _index_npm(
-    roots: set[str], read: Callable[[str, int], bytes | None]
-) -> dict[str, PackageInfo]:
+def _index_npm(roots: set[str], read: Callable[[str, int], bytes | None]) -> dict[str, PackageInfo]:
     packages: dict[str, PackageInfo] = {}
     dependents: dict[str, list[PackageInfo]] = {}  # name -> packages listing it as optional
     for root in sorted(roots):
@@ -472,7 +473,7 @@ def _clean(name: str) -> str | None:
 
 
 def _ancestors(path: str) -> Iterator[str]:
-    """"a/b/c" -> "a/b", "a", "" (the artifact root)."""
+    """E.g. "a/b/c" -> "a/b", "a", "" (the artifact root)."""
     while path:
         path = posixpath.dirname(path)
         yield path
