@@ -71,8 +71,7 @@ RULES: dict[str, Rule] = {
             "the copy the loader will find does not define, so ld.so stops with "
             "`version 'X' not found (required by ...)`. Bundle the library version the binary was "
             "built against (in lib/), or build against the one the runtime ships.",
-            "bootstrap needs OPENSSL_3.2.0 from libssl.so.3, which the loaded library "
-            "does not define",
+            "bootstrap needs OPENSSL_3.2.0 from libssl.so.3, which the loaded library does not define",
         ),
         Rule(
             "weak-version",
@@ -184,6 +183,26 @@ RULES: dict[str, Rule] = {
             "layer's lib/), link it statically, or build against what the runtime ships "
             "(Amazon Linux 2023 has libssl.so.3, Amazon Linux 2 libssl.so.10).",
             "bootstrap needs libssl.so.1.1: not in function.zip, not in provided.al2023",
+        ),
+        Rule(
+            "no-runtime",
+            "No runtime known for the artifact",
+            "error",
+            "With `--runtime auto` the runtime comes from the SAM / CloudFormation, Serverless or "
+            "CDK templates; no function in them uses this artifact, so it could not be judged. "
+            "Pass the runtime explicitly (--runtime provided.al2023) or point the template's "
+            "CodeUri / package artifact at it.",
+            "no function in the templates uses dist/api.zip, so its runtime is unknown",
+        ),
+        Rule(
+            "runtime-hint",
+            "A newer runtime would load every failing binary",
+            "note",
+            "Every binary that fails on the chosen runtime needs only what a newer supported "
+            "runtime provides (for example provided.al2 to provided.al2023: glibc 2.26 to 2.34). "
+            "Moving the function to that runtime is often the smallest fix.",
+            "every binary that fails here would load on provided.al2023: moving the function "
+            "there is the smallest fix",
         ),
         Rule(
             "static-binary",

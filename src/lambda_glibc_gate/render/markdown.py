@@ -22,9 +22,7 @@ COMMENT_LIMIT = 65_536  # characters; GitHub answers 422 above it
 SUMMARY_LIMIT = 1024 * 1024  # bytes; the runner uploads nothing above it
 
 # Rules whose fix is usually "build somewhere else": only these point at the runs-on line.
-BUILD_HOST_RULES = frozenset(
-    {"glibc-too-new", "libstdcxx-too-new", "glibc-private", "arch-mismatch"}
-)
+BUILD_HOST_RULES = frozenset({"glibc-too-new", "libstdcxx-too-new", "glibc-private", "arch-mismatch"})
 
 MAX_NAME = 200  # characters of a member / artifact name shown
 MAX_SYMBOLS = 30  # symbols listed per finding
@@ -130,8 +128,7 @@ def _runtime_phrase(report: Report) -> str:
     if not seen:
         return "the chosen runtime"
     return ", ".join(
-        f"{md_code(rid)} (glibc {md_text(glibc)})" if glibc else md_code(rid)
-        for rid, glibc in seen.items()
+        f"{md_code(rid)} (glibc {md_text(glibc)})" if glibc else md_code(rid) for rid, glibc in seen.items()
     )
 
 
@@ -141,9 +138,7 @@ def _is_problem(finding: Finding) -> bool:
 
 def _problems(report: Report) -> list[tuple[ArtifactReport | None, Finding]]:
     """Error and warning findings, errors first, each with its artifact (None: report-wide)."""
-    found: list[tuple[ArtifactReport | None, Finding]] = [
-        (None, f) for f in report.notices if _is_problem(f)
-    ]
+    found: list[tuple[ArtifactReport | None, Finding]] = [(None, f) for f in report.notices if _is_problem(f)]
     for artifact in report.artifacts:
         found.extend((artifact, f) for f in artifact.findings if _is_problem(f))
     return sorted(found, key=lambda pair: -severity_rank(pair[1].severity))
@@ -159,8 +154,7 @@ class _Row:
 
 
 TABLE_HEADER = (
-    "| Artifact | Binary | Arch | Needs glibc | Runtime has | Result |\n"
-    "| --- | --- | --- | --- | --- | --- |"
+    "| Artifact | Binary | Arch | Needs glibc | Runtime has | Result |\n| --- | --- | --- | --- | --- | --- |"
 )
 
 
@@ -174,9 +168,7 @@ def _rows(report: Report) -> list[_Row]:
         for binary in artifact.binaries:
             findings = by_member.pop(binary.member, [])
             needs = "static" if binary.static else (binary.glibc_required or "—")
-            rows.append(
-                _row(artifact, binary.member, binary.machine, needs, has, findings, binary.result)
-            )
+            rows.append(_row(artifact, binary.member, binary.machine, needs, has, findings, binary.result))
         # Findings on things that are not readable binaries (the zip itself, a bad ELF file).
         for member, findings in by_member.items():
             rows.append(_row(artifact, member, "—", "—", has, findings, "pass"))
@@ -260,12 +252,12 @@ def _utf8_size(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-def _take(blocks: Sequence[str], budget: int, measure: Callable[[str], int]) -> list[str]:
-    """The leading blocks (each plus its newline) that fit in budget."""
+def _take(blocks: Sequence[str], budget: int, measure: Callable[[str], int], sep: int) -> list[str]:
+    """The leading blocks (each plus its `sep` separator characters) that fit in budget."""
     kept: list[str] = []
     used = 0
     for block in blocks:
-        size = measure(block) + 1
+        size = measure(block) + sep
         if used + size > budget:
             break
         kept.append(block)
@@ -293,35 +285,41 @@ def _assemble(
     limit: int,
     measure: Callable[[str], int],
 ) -> str:
-    reserve = 400  # room for the "shortened" note
-    fixed = sum(measure(part) + 2 for part in head + foot) + measure(TABLE_HEADER) + 2 + reserve
-    budget = max(0, limit - fixed)
-    kept_rows = _take(rows, budget // 2 if details else budget, measure)
+    """Head, as many table rows and details as fit, a note on what was left out, foot."""
+    fixed = sum(measure(part) + 2 for part in head + foot) + measure(TABLE_HEADER) + 2
+    budget = limit - fixed - 400  # 400: room for the "shortened" note
+    while True:
+        text = _fill(head, rows, details, foot, max(0, budget), measure)
+        if measure(text) <= limit or budget <= 0:
+            break
+        budget -= measure(text) - limit  # a wide character or a separator miscounted
+    return text if measure(text) <= limit else _truncate(text, limit, measure)
+
+
+def _fill(
+    head: list[str],
+    rows: list[str],
+    details: list[str],
+    foot: list[str],
+    budget: int,
+    measure: Callable[[str], int],
+) -> str:
+    kept_rows = _take(rows, budget // 2 if details else budget, measure, 1)
     used = sum(measure(r) + 1 for r in kept_rows)
-    kept_details = _take(details, budget - used, measure)
-    used += sum(measure(d) + 1 for d in kept_details)
+    kept_details = _take(details, budget - used, measure, 2)
+    used += sum(measure(d) + 2 for d in kept_details)
     if len(kept_rows) < len(rows):  # details left room over: give it back to the table
-        kept_rows += _take(rows[len(kept_rows) :], budget - used, measure)
+        kept_rows += _take(rows[len(kept_rows) :], budget - used, measure, 1)
 
     parts = list(head)
     if kept_rows:
         parts.append(TABLE_HEADER + "\n" + "\n".join(kept_rows))
     if kept_details:
         parts.append("\n\n".join(kept_details))
-    if len(kept_rows) < len(rows) or len(kept_details) < len(details):
-        parts.append(
-            _cut_note(
-                len(rows) - len(kept_rows),
-                len(rows),
-                len(details) - len(kept_details),
-                len(details),
-            )
-        )
-    parts += foot
-    text = "\n\n".join(parts) + "\n"
-    if measure(text) > limit:  # only when the limit is smaller than the fixed parts
-        text = _truncate(text, limit, measure)
-    return text
+    rows_left, details_left = len(rows) - len(kept_rows), len(details) - len(kept_details)
+    if rows_left or details_left:
+        parts.append(_cut_note(rows_left, len(rows), details_left, len(details)))
+    return "\n\n".join(parts + foot) + "\n"
 
 
 def _truncate(text: str, limit: int, measure: Callable[[str], int]) -> str:
@@ -355,9 +353,7 @@ def _binary_count(report: Report) -> int:
 # --- public API -----------------------------------------------------------------------------
 
 
-def render_summary(
-    report: Report, workflow_location: WorkflowLine | None = None, max_bytes: int = 1_000_000
-) -> str:
+def render_summary(report: Report, workflow_location: WorkflowLine | None = None, max_bytes: int = 1_000_000) -> str:
     """The job summary: verdict, table of every binary, details and fixes per failure.
 
     `workflow_location` (the `runs-on:` line of the building job) is stated when a finding
@@ -381,9 +377,7 @@ def render_summary(
     if locator:
         head.append(locator)
     details = [_detail(artifact, finding, MAX_CODE) for artifact, finding in problems]
-    return _assemble(
-        head, [row.render() for row in rows], details, [_footer(report)], limit, _utf8_size
-    )
+    return _assemble(head, [row.render() for row in rows], details, [_footer(report)], limit, _utf8_size)
 
 
 def render_comment(

@@ -85,9 +85,7 @@ def repo_relative(path: str, base_dir: str | None = None) -> str | None:
     return quote("/".join(parts), safe="/")
 
 
-def _location(
-    artifact: ArtifactReport, member: str | None, base_dir: str | None
-) -> dict[str, Any] | None:
+def _location(artifact: ArtifactReport, member: str | None, base_dir: str | None) -> dict[str, Any] | None:
     """The physical location (plus a logical one for a zip member), or None."""
     target = artifact.path
     if member and artifact.kind == "directory":  # a real file in the work tree
