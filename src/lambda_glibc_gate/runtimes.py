@@ -26,7 +26,8 @@ STATUSES = ("present", "absent", "unknown")
 EVIDENCE = ("observed", "derived", "inferred", "none")
 # Version families a system library can define; the first four are limited by ArchLimits.
 FAMILIES = ("glibc", "glibcxx", "cxxabi", "gcc", "zlib", "openssl")
-UNKNOWN_OS = "unknown"
+UNKNOWN = "unknown"  # a fact no source gives
+UNKNOWN_OS = UNKNOWN
 
 _VERSION = re.compile(r"^\d+(\.\d+)*$")
 _ARCH_ALIASES = {"x86_64": "x86_64", "amd64": "x86_64", "x64": "x86_64",
@@ -186,9 +187,16 @@ class Runtime:
         """
         arch = normalize_architecture(arch)
         if self.os == UNKNOWN_OS:
-            raise MissingFactError(
-                f"{self.id}: its Amazon Linux version is unknown, so its glibc is unknown; "
-                "give the glibc version to check against"
+            # Fail closed: "unknown" sorts below every real version, so any GLIBC need fails
+            # until the user states the image's glibc (--glibc).
+            return ArchLimits(
+                glibc=UNKNOWN,
+                glibcxx=None,
+                cxxabi=None,
+                gcc=None,
+                notes=(f"{self.id}: its Amazon Linux version is unknown, so its glibc is "
+                       "unknown; give the glibc version to check against",),
+                sources=self.sources,
             )
         if arch in self.limits:
             return self.limits[arch]
@@ -237,7 +245,7 @@ class RunnerImage:
     glibc: str | None  # None: not verified
     glibcxx: str | None
     status: str  # ga | preview | deprecated | retired
-    deprecation: date | None
+    deprecated: date | None  # deprecation starts
     unsupported: date | None
     docker_actions: bool  # can run Docker container actions (this gate)
     note: str
@@ -303,6 +311,12 @@ def system_libraries(os: str, arch: str) -> dict[str, SystemLibrary]:
     return dict(_database().libraries.get((os, arch), {}))
 
 
+def library_list_complete(os: str, arch: str) -> bool:
+    """True when the database lists every soname of `os` on `arch` (unlisted = absent)."""
+    found = _database().operating_systems.get(os)
+    return bool(found and found.library_list_complete.get(normalize_architecture(arch), False))
+
+
 def library_search_path(runtime: Runtime) -> tuple[str, ...]:
     """The runtime's default LD_LIBRARY_PATH directories, in search order."""
     return _database().search_path
@@ -337,9 +351,18 @@ def newer_runtimes(runtime: Runtime, today: date) -> list[Runtime]:
     return sorted(candidates, key=lambda r: (r.family != runtime.family, _upgrade_key(r), r.id))
 
 
-def runner_images() -> dict[str, RunnerImage]:
-    """GitHub-hosted runner labels (aliases such as ubuntu-latest included)."""
-    return dict(_database().runner_images)
+def runner_images(include_unusable: bool = False) -> dict[str, RunnerImage]:
+    """GitHub-hosted runner labels (aliases such as ubuntu-latest included).
+
+    By default only labels a workflow can still use and whose glibc is known, so advice
+    never suggests a retired image or one nobody verified; `include_unusable` lists all.
+    """
+    images = _database().runner_images
+    return {
+        label: image
+        for label, image in images.items()
+        if include_unusable or (image.glibc is not None and image.status != "retired")
+    }
 
 
 def sam_python_policy(runtime_id: str) -> SamPythonPolicy | None:
@@ -608,7 +631,7 @@ def _parse_runner_image(entry: Any, known: frozenset[str]) -> list[RunnerImage]:
         glibc=_optional_version(entry.get("glibc"), f"{where}.glibc"),
         glibcxx=_optional_version(entry.get("glibcxx"), f"{where}.glibcxx"),
         status=_string(entry.get("status"), f"{where}.status"),
-        deprecation=_date(entry.get("deprecation"), f"{where}.deprecation"),
+        deprecated=_date(entry.get("deprecated"), f"{where}.deprecated"),
         unsupported=_date(entry.get("unsupported"), f"{where}.unsupported"),
         docker_actions=bool(entry.get("docker_actions", True)),
         note=str(entry.get("note", "")),
