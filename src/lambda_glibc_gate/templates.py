@@ -106,8 +106,7 @@ def _read_text(path: str) -> str:
             raise TemplateError(f"{path}: cannot read: not a regular file")
         if info.st_size > MAX_TEMPLATE_BYTES:
             raise TemplateError(
-                f"{path}: refused: {info.st_size} bytes is over the "
-                f"{MAX_TEMPLATE_BYTES} byte limit for a template"
+                f"{path}: refused: {info.st_size} bytes is over the {MAX_TEMPLATE_BYTES} byte limit for a template"
             )
         with open(path, "rb") as handle:
             data = handle.read(MAX_TEMPLATE_BYTES + 1)
@@ -170,8 +169,9 @@ _TemplateLoader.add_constructor("tag:yaml.org,2002:map", _construct_lined_mappin
 
 
 def _load_yaml(text: str, path: str) -> Any:
-    loader = _TemplateLoader(text)
+    loader = None
     try:
+        loader = _TemplateLoader(text)  # the reader already rejects control characters
         node = loader.get_single_node()
         if node is None:
             return None
@@ -191,7 +191,8 @@ def _load_yaml(text: str, path: str) -> Any:
     except RecursionError:
         raise TemplateError(f"{path}:1: cannot parse: nested too deeply") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _check_alias_expansion(root: yaml.Node, path: str) -> None:
@@ -220,8 +221,7 @@ def _check_alias_expansion(root: yaml.Node, path: str) -> None:
         stack.extend((child, False) for child in _children(node))
     if expanded[id(root)] - len(expanded) > MAX_ALIAS_EXPANSION:
         raise TemplateError(
-            f"{path}:1: cannot parse: aliases expand the document by more than "
-            f"{MAX_ALIAS_EXPANSION} nodes"
+            f"{path}:1: cannot parse: aliases expand the document by more than {MAX_ALIAS_EXPANSION} nodes"
         )
 
 
@@ -270,10 +270,7 @@ def _architecture(value: str | None, notes: list[str]) -> str:
         return DEFAULT_ARCHITECTURE
     if value in ARCHITECTURES:
         return value
-    notes.append(
-        f"architecture {value!r} is not one of {', '.join(ARCHITECTURES)}; "
-        f"assuming {DEFAULT_ARCHITECTURE}"
-    )
+    notes.append(f"architecture {value!r} is not one of {', '.join(ARCHITECTURES)}; assuming {DEFAULT_ARCHITECTURE}")
     return DEFAULT_ARCHITECTURE
 
 
@@ -292,8 +289,7 @@ _CFN_LAYER = "AWS::Lambda::LayerVersion"
 
 def _image_note(declared_by: str) -> str:
     return (
-        f"container image ({declared_by}): the image brings its own runtime and glibc; "
-        "scan the image's files instead"
+        f"container image ({declared_by}): the image brings its own runtime and glibc; scan the image's files instead"
     )
 
 
@@ -385,9 +381,7 @@ class _CloudFormationScope:
         return None
 
 
-def _cloudformation_functions(
-    document: dict, template: str, line_of: LineOf
-) -> list[FunctionTarget]:
+def _cloudformation_functions(document: dict, template: str, line_of: LineOf) -> list[FunctionTarget]:
     base = os.path.dirname(template)
     scope = _CloudFormationScope(document)
     resources = _mapping(document.get("Resources"))
@@ -418,7 +412,7 @@ def _cloudformation_functions(
             artifact = _lambda_code(properties, metadata, base, scope, notes)
         if scope.used_defaults:
             names = ", ".join(scope.used_defaults)
-            notes.append(f"taken from the Default of parameter {names} (a deploy may override)")
+            notes.append(f"values taken from the Default of parameter {names}; a deploy may override")
         build_method = metadata.get("BuildMethod")
         targets.append(
             _target(
@@ -427,7 +421,7 @@ def _cloudformation_functions(
                 runtime=runtime,
                 architecture=architecture,
                 artifact=artifact,
-                layers=_cloudformation_layers(properties.get("Layers"), resources, base),
+                layers=() if is_image else _layers(properties.get("Layers"), resources, base),
                 template=template,
                 line=line_of(resources, logical_id),
                 build_method=build_method if isinstance(build_method, str) else None,
@@ -465,9 +459,7 @@ def _merge_sam_globals(global_value: Any, local_value: Any) -> Any:
     return local_value
 
 
-def _cloudformation_runtime(
-    properties: dict, scope: _CloudFormationScope, notes: list[str]
-) -> str | None:
+def _cloudformation_runtime(properties: dict, scope: _CloudFormationScope, notes: list[str]) -> str | None:
     if "Runtime" not in properties:
         notes.append("no Runtime in the template")
         return None
@@ -477,9 +469,7 @@ def _cloudformation_runtime(
     return runtime
 
 
-def _cloudformation_architecture(
-    properties: dict, scope: _CloudFormationScope, notes: list[str]
-) -> str:
+def _cloudformation_architecture(properties: dict, scope: _CloudFormationScope, notes: list[str]) -> str:
     value = properties.get("Architectures")
     if value is None:
         return DEFAULT_ARCHITECTURE
@@ -495,9 +485,7 @@ def _cloudformation_architecture(
     return _architecture(architecture, notes)
 
 
-def _sam_code(
-    properties: dict, base: str, scope: _CloudFormationScope, notes: list[str]
-) -> str | None:
+def _sam_code(properties: dict, base: str, scope: _CloudFormationScope, notes: list[str]) -> str | None:
     if "InlineCode" in properties:
         notes.append("inline code (InlineCode)")
         return None
@@ -517,11 +505,7 @@ def _lambda_code(
         return asset
     code = properties.get("Code")
     if isinstance(code, dict) and not _is_intrinsic(code):
-        notes.append(
-            "inline code (Code.ZipFile)"
-            if "ZipFile" in code
-            else "the code is in S3 (Code S3Bucket/S3Key)"
-        )
+        notes.append("inline code (Code.ZipFile)" if "ZipFile" in code else "the code is in S3 (Code S3Bucket/S3Key)")
         return None
     return _code_path(scope.string(code), base, "Code", notes)
 
@@ -544,7 +528,7 @@ def _asset_path(metadata: dict, asset_property: str, base: str) -> str | None:
     return _local_path(base, path)
 
 
-def _cloudformation_layers(value: Any, resources: dict, base: str) -> tuple[str, ...]:
+def _layers(value: Any, resources: dict, base: str) -> tuple[str, ...]:
     layers = []
     for item in value if isinstance(value, list) else []:
         if not (isinstance(item, dict) and isinstance(item.get("Ref"), str)):
@@ -650,9 +634,7 @@ def _serverless_functions(document: dict, template: str, line_of: LineOf) -> lis
             notes.append(_image_note("image:"))
         else:
             runtime = _serverless_setting(function, provider, "runtime", variables, notes)
-        architecture = _architecture(
-            _serverless_setting(function, provider, "architecture", variables, notes), notes
-        )
+        architecture = _architecture(_serverless_setting(function, provider, "architecture", variables, notes), notes)
         artifact = (
             None
             if is_image
@@ -667,7 +649,8 @@ def _serverless_functions(document: dict, template: str, line_of: LineOf) -> lis
                 notes,
             )
         )
-        layer_refs = function.get("layers", provider.get("layers"))  # the function's replace
+        # the function's own list replaces the provider's (compile/functions.js)
+        layer_refs = [] if is_image else function.get("layers", provider.get("layers"))
         layers = []
         for item in layer_refs if isinstance(layer_refs, list) else []:
             ref = _mapping(item).get("Ref")
@@ -695,9 +678,7 @@ def _serverless_setting(
     raw = function.get(key, provider.get(key))
     if raw is None:
         if key == "runtime":
-            notes.append(
-                "no runtime in serverless.yml (the Framework's default depends on its version)"
-            )
+            notes.append("no runtime in serverless.yml (the Framework's default depends on its version)")
         return None
     value = variables.string(raw)
     if value is None:
@@ -742,10 +723,12 @@ def _serverless_artifact(
     return path
 
 
-def _serverless_layer_paths(
-    document: dict, base: str, variables: _ServerlessVariables
-) -> dict[str, str]:
-    """Layer logical id ("<Name>LambdaLayer", as the Framework names it) -> local path."""
+def _serverless_layer_paths(document: dict, base: str, variables: _ServerlessVariables) -> dict[str, str]:
+    """Layer logical id -> local path (a zip from package.artifact, else the `path` folder).
+
+    The id is the Framework's: getNormalizedResourceName ("-" -> "Dash", "_" -> "Underscore",
+    first letter upper) + "LambdaLayer" (serverless/serverless lib/plugins/aws/lib/naming.js).
+    """
     paths = {}
     for name, layer in _mapping(document.get("layers")).items():
         layer = _mapping(layer)
@@ -762,9 +745,7 @@ def _serverless_layer_paths(
 # Matching artifacts to functions
 
 
-def functions_by_artifact(
-    artifacts: Sequence[str], search_dirs: Sequence[str]
-) -> dict[str, list[FunctionTarget]]:
+def functions_by_artifact(artifacts: Sequence[str], search_dirs: Sequence[str]) -> dict[str, list[FunctionTarget]]:
     """Each artifact (as given) -> every function whose code it is, best match first.
 
     Best: the function's code path is the artifact; then the artifact lies inside the
@@ -790,17 +771,12 @@ def functions_by_artifact(
     return result
 
 
-def functions_for_artifacts(
-    artifacts: Sequence[str], search_dirs: Sequence[str]
-) -> dict[str, FunctionTarget]:
+def functions_for_artifacts(artifacts: Sequence[str], search_dirs: Sequence[str]) -> dict[str, FunctionTarget]:
     """Each artifact (as given) -> the function it best matches; unmatched artifacts are absent.
 
     See functions_by_artifact for the order and for artifacts that hold several functions.
     """
-    return {
-        artifact: found[0]
-        for artifact, found in functions_by_artifact(artifacts, search_dirs).items()
-    }
+    return {artifact: found[0] for artifact, found in functions_by_artifact(artifacts, search_dirs).items()}
 
 
 def _targets_in(search_dirs: Sequence[str]) -> list[FunctionTarget]:
