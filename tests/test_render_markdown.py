@@ -55,7 +55,10 @@ def too_new(member: str, symbols: tuple[str, ...] = ("__isoc23_strtol@GLIBC_2.38
         available="2.34",
         symbols=symbols,
         fixes=(
-            Fix("Build against glibc 2.34 with cargo lambda", "cargo lambda build --target x86_64-unknown-linux-gnu.2.34"),
+            Fix(
+                "Build against glibc 2.34 with cargo lambda",
+                "cargo lambda build --target x86_64-unknown-linux-gnu.2.34",
+            ),
             Fix("Pin the build runner", "runs-on: ubuntu-22.04", "yaml"),
             Fix("Or set the linker in .cargo/config.toml", '[target.x86_64-unknown-linux-gnu]\nlinker = "cc"', "toml"),
         ),
@@ -179,7 +182,9 @@ def test_runs_on_line_is_left_out_when_the_build_host_is_not_the_problem():
 
 def test_findings_without_a_binary_get_their_own_row():
     report = failing_report()
-    report.artifacts[0].findings.append(Finding("malformed-elf", "warning", "lib/bad.so: truncated", member="lib/bad.so"))
+    report.artifacts[0].findings.append(
+        Finding("malformed-elf", "warning", "lib/bad.so: truncated", member="lib/bad.so")
+    )
     report.artifacts[0].findings.append(Finding("package-too-large", "error", "unpacks to 300 MB"))
     rows = [cells(row) for row in table_rows(render_summary(report))]
     binaries = {row[1] for row in rows}

@@ -201,8 +201,7 @@ RULES: dict[str, Rule] = {
             "Every binary that fails on the chosen runtime needs only what a newer supported "
             "runtime provides (for example provided.al2 to provided.al2023: glibc 2.26 to 2.34). "
             "Moving the function to that runtime is often the smallest fix.",
-            "every binary that fails here would load on provided.al2023: moving the function "
-            "there is the smallest fix",
+            "every binary that fails here would load on provided.al2023: moving the function there is the smallest fix",
         ),
         Rule(
             "static-binary",

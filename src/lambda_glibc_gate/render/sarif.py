@@ -85,8 +85,8 @@ def repo_relative(path: str, base_dir: str | None = None) -> str | None:
     return quote("/".join(parts), safe="/")
 
 
-def _location(artifact: ArtifactReport, member: str | None, base_dir: str | None) -> dict[str, Any] | None:
-    """The physical location (plus a logical one for a zip member), or None."""
+def _location(artifact: ArtifactReport, member: str | None, base_dir: str | None) -> dict[str, Any]:
+    """The physical location, plus a logical one naming a zip member."""
     target = artifact.path
     if member and artifact.kind == "directory":  # a real file in the work tree
         target = f"{artifact.path.rstrip('/')}/{member}"
@@ -94,10 +94,9 @@ def _location(artifact: ArtifactReport, member: str | None, base_dir: str | None
     rel = repo_relative(target, base_dir)
     if rel is not None:
         artifact_location: dict[str, Any] = {"uri": rel, "uriBaseId": "%SRCROOT%"}
-    elif os.path.isabs(target):
-        artifact_location = {"uri": "file://" + quote(target.replace("\\", "/"), safe="/")}
-    else:
-        return None
+    else:  # outside the repository: an absolute file URI still says which file
+        absolute = os.path.abspath(target).replace("\\", "/")
+        artifact_location = {"uri": "file://" + quote(_SURROGATE.sub("\ufffd", absolute), safe="/")}
     location: dict[str, Any] = {
         # Binaries have no lines; GitHub shows an alert only with a startLine.
         "physicalLocation": {"artifactLocation": artifact_location, "region": {"startLine": 1}},
