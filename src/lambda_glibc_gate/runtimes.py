@@ -402,7 +402,8 @@ def source_url(key: str) -> str:
 @functools.cache
 def _database() -> _Database:
     text = resources.files("lambda_glibc_gate").joinpath("data/runtimes.yaml").read_text("utf-8")
-    return parse_database(yaml.safe_load(text))
+    # libyaml's safe loader when present: same safe semantics, ~6x faster on every CLI start.
+    return parse_database(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
 
 
 def _os_glibc(os: str) -> str | None:
