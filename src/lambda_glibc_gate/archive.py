@@ -1,0 +1,829 @@
+"""Open what the user points at (a zip, an unpacked folder or a single file) without extracting.
+
+Everything inside an archive is untrusted: names, declared sizes, modes and link targets.
+Problems with the artifact itself become findings in `Artifact.problems` (rules
+`unsafe-archive`, `unreadable-archive`, `package-too-large`); only a path that does not exist,
+or is neither a file nor a folder, raises `UsageError`.
+
+Zip members are read straight from the file with bounded decompression (`max_length`), never
+through `zipfile.ZipFile.open`: its bzip2/LZMA reader inflates a whole input chunk at once,
+which lets a few kilobytes become gigabytes.
+"""
+
+from __future__ import annotations
+
+import bz2
+import glob
+import lzma
+import os
+import re
+import stat
+import struct
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from lambda_glibc_gate.report import Finding
+
+__all__ = [
+    "Artifact",
+    "Limits",
+    "Member",
+    "UsageError",
+    "expand_paths",
+    "open_artifact",
+    "safe_name",
+]
+
+ELF_MAGIC = b"\x7fELF"
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # a local file header, or the record of an empty zip
+
+UNSAFE = "unsafe-archive"
+UNREADABLE = "unreadable-archive"
+TOO_LARGE = "package-too-large"
+
+# Reads start small (a magic-number check needs 4 bytes) and grow for members that are read whole.
+_FIRST_INPUT = 4 * 1024
+_INPUT_CHUNK = 1024 * 1024
+_FIRST_OUTPUT = 4 * 1024
+_OUTPUT_CHUNK = 1024 * 1024
+# bzip2 and LZMA shrink a small run of zeros far beyond 1000:1; judge the ratio only on output
+# large enough to hurt.
+_RATIO_FLOOR = 1024 * 1024
+# One finding per member is useful; thousands of them (a corrupt zip) are noise.
+_MAX_FINDINGS_PER_KIND = 20
+
+_FLAG_ENCRYPTED = 0x1
+_FLAG_UTF8 = 0x800
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")  # zip spec 4.3.7: 30 bytes
+_DRIVE_LETTER = re.compile(r"[A-Za-z]:")
+
+
+class UsageError(Exception):
+    """One-line message; the CLI prints it and exits 2."""
+
+
+def safe_name(name: str, max_length: int = 200) -> str:
+    """An untrusted name made fit for a one-line message: non-printable characters (control
+    characters, newlines, bidi overrides, undecodable bytes) as escapes, long names cut."""
+    if len(name) <= max_length and name.isprintable():
+        return name  # the common case, kept cheap: it runs for every member read
+    out = []
+    for char in name[:max_length]:
+        code = ord(char)
+        if char.isprintable():
+            out.append(char)
+        elif 0xDC80 <= code <= 0xDCFF:  # a byte that was not valid UTF-8 (surrogateescape)
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif code < 0x100:
+            out.append(f"\\x{code:02x}")
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    text = "".join(out)
+    if len(name) > max_length:
+        text += f"... ({len(name)} characters)"
+    return text
+
+
+def _quoted(name: str) -> str:
+    return f"'{safe_name(name)}'"
+
+
+def expand_paths(patterns: Sequence[str], base: str | None = None) -> list[str]:
+    """Paths and globs (with ** recursive) -> existing paths, in order, de-duplicated.
+
+    A pattern that matches nothing raises UsageError("no file matches 'x'"). An existing path is
+    used as is (even with glob characters in it). Glob matches are sorted, for stable output.
+    """
+    found: list[str] = []
+    seen: set[str] = set()
+    for pattern in patterns:
+        path = os.path.join(base, pattern) if base and pattern else pattern
+        if path and os.path.exists(path):
+            matches = [path]
+        else:
+            matches = sorted(glob.glob(path, recursive=True)) if path else []
+            matches = [match for match in matches if os.path.exists(match)]
+        if not matches:
+            raise UsageError(f"no file matches {_quoted(pattern)}")
+        for match in matches:
+            key = os.path.realpath(match)
+            if key not in seen:
+                seen.add(key)
+                found.append(match)
+    return found
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_members: int = 100_000  # Lambda packages rarely exceed tens of thousands
+    max_member_bytes: int = 256 * 2**20  # bytes read from one member
+    max_total_bytes: int = 2 * 2**30  # bytes decompressed in total per artifact
+    max_ratio: int = 1_000  # beyond this a member is a bomb (deflate tops out near 1032:1)
+    max_name_length: int = 4096  # bytes; Linux PATH_MAX
+    max_link_target: int = 4096
+    # "Deployment package (.zip file archive) size: 250 MB (unzipped)", AWS Lambda quotas
+    # (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html); the API's own
+    # words when it rejects one: "Unzipped size must be smaller than 262144000 bytes".
+    lambda_unzipped_limit: int = 262_144_000
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str  # normalised POSIX path relative to the package root, e.g. "bin/bootstrap"
+    size: int  # declared uncompressed size (untrusted for zips)
+    mode: int | None  # Unix st_mode; None when the zip was made without Unix attributes
+    is_symlink: bool
+    link_target: str | None  # symlinks only, untrusted
+    is_dir: bool = False
+
+
+class _Problem(Exception):
+    """A reason a member cannot be read; becomes one finding."""
+
+    def __init__(self, rule: str, problem: str, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.problem = problem
+        self.message = message
+        self.details = details
+
+
+class Artifact:
+    """One input, opened. Use `open_artifact()`; close it (or use `with`) when done."""
+
+    def __init__(self, path: str, kind: str, limits: Limits) -> None:
+        self.path = path
+        self.kind = kind
+        self.limits = limits
+        self.problems: list[Finding] = []
+        self.unpacked_size = 0
+        self._members: list[Member] = []
+        self._spent = 0  # bytes decompressed or read so far, against max_total_bytes
+        self._exhausted = False
+        self._reported: set[tuple[str, str | None, str]] = set()
+        self._per_kind: dict[tuple[str, str], int] = {}
+
+    # -- the public surface ----------------------------------------------------------------
+    def members(self) -> Iterator[Member]:
+        """Regular files and symlinks with safe names, in archive order."""
+        return iter(list(self._members))
+
+    def read_head(self, member: Member, size: int = 64) -> bytes | None:
+        """The first `size` bytes (fewer for a shorter member); decompresses only what's needed."""
+        return self._read(member, max(size, 0), head=True)
+
+    def read(self, member: Member, limit: int | None = None) -> bytes | None:
+        """The whole member, or None (and one finding) when it is too large or cannot be read."""
+        return self._read(member, self._cap(limit))
+
+    def read_if_elf(self, member: Member) -> bytes | None:
+        """The whole member when it starts with the ELF magic; None for anything else, read no
+        further than its first block."""
+        return self._read(member, self._cap(None), elf_only=True)
+
+    def close(self) -> None:
+        """Release the open file, if any."""
+
+    def __enter__(self) -> Artifact:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- for the kinds -----------------------------------------------------------------------
+    def _stream(self, member: Member) -> Iterator[bytes]:
+        """The member's bytes in chunks; raises _Problem. Each kind provides its own."""
+        raise _Problem(UNREADABLE, "not-a-member", f"{_quoted(member.name)} is not in this artifact")
+
+    def _report(self, rule: str, problem: str, message: str, member: str | None = None,
+                severity: str = "error", **details: object) -> None:
+        """Add a finding once; past _MAX_FINDINGS_PER_KIND of a kind, one summary instead."""
+        key = (rule, member, problem)
+        if key in self._reported:
+            return
+        self._reported.add(key)
+        if member is not None:
+            kind = (rule, severity)
+            count = self._per_kind.get(kind, 0) + 1
+            self._per_kind[kind] = count
+            if count == _MAX_FINDINGS_PER_KIND + 1:
+                message = (f"more than {_MAX_FINDINGS_PER_KIND} members have {rule} problems; "
+                           "only the first ones are listed")
+                member, problem, details = None, "too-many-findings", {}
+            elif count > _MAX_FINDINGS_PER_KIND:
+                return
+        details = {"problem": problem, **details}
+        self.problems.append(Finding(rule, severity, message, member=member, details=details))
+
+    def _report_problem(self, error: _Problem, member: str | None) -> None:
+        self._report(error.rule, error.problem, error.message, member, **error.details)
+
+    def _check_total_size(self) -> None:
+        size, limit = self.unpacked_size, self.limits.lambda_unzipped_limit
+        if size > limit:
+            self._report(
+                TOO_LARGE, "unzipped-size",
+                f"the package unpacks to {_mb(size)} ({size:,} bytes), above Lambda's limit of "
+                f"{_mb(limit)} ({limit:,} bytes) for a function's code and layers unzipped: "
+                "the deploy will be rejected",
+                size=size, limit=limit)
+
+    def _check_count(self, count: int) -> bool:
+        """False (after one finding) once more than max_members entries have been seen."""
+        if count <= self.limits.max_members:
+            return True
+        self._report(UNSAFE, "too-many-members",
+                     f"the artifact has more than {self.limits.max_members} members; the rest "
+                     "were not scanned", limit=self.limits.max_members)
+        return False
+
+    def _cap(self, limit: int | None) -> int:
+        most = self.limits.max_member_bytes
+        return most if limit is None else max(0, min(limit, most))
+
+    def _read(self, member: Member, cap: int, head: bool = False,
+              elf_only: bool = False) -> bytes | None:
+        """The one reading loop: budget, size cap, magic check, and every error as a finding."""
+        if member.is_symlink or member.is_dir or self._exhausted:
+            return None
+        if not head and not elf_only and member.size > cap:
+            self._report_problem(_too_large(member.name, member.size, cap), member.name)
+            return None
+        parts: list[bytes] = []
+        got = 0
+        magic_checked = not elf_only
+        chunks: Iterator[bytes] | None = None
+        try:
+            chunks = self._stream(member)
+            for chunk in chunks:
+                self._spent += len(chunk)
+                if self._spent > self.limits.max_total_bytes:
+                    self._exhausted = True
+                    self._report(
+                        UNSAFE, "total-too-large",
+                        f"more than {_mb(self.limits.max_total_bytes)} decompressed from this "
+                        f"artifact (a zip bomb?); reading stopped at {_quoted(member.name)} and "
+                        "the rest were not scanned", limit=self.limits.max_total_bytes)
+                    return None
+                parts.append(chunk)
+                got += len(chunk)
+                if not magic_checked and got >= len(ELF_MAGIC):
+                    if b"".join(parts)[: len(ELF_MAGIC)] != ELF_MAGIC:
+                        return None
+                    magic_checked = True
+                    if member.size > cap:  # an ELF file too large to read: say so, read no more
+                        raise _too_large(member.name, member.size, cap)
+                if head and got >= cap:
+                    return b"".join(parts)[:cap]
+                if got > cap:
+                    raise _too_large(member.name, got, cap)
+        except _Problem as error:
+            self._report_problem(error, member.name)
+            return None
+        except Exception as error:  # noqa: BLE001 - untrusted input must never end in a traceback
+            self._report(UNREADABLE, "internal-error",
+                         f"cannot read {_quoted(member.name)}: {type(error).__name__}: "
+                         f"{safe_name(str(error))}", member.name)
+            return None
+        finally:
+            if chunks is not None and hasattr(chunks, "close"):
+                chunks.close()
+        if not magic_checked:  # shorter than the magic number
+            return None
+        return b"".join(parts)
+
+
+def _mb(size: int) -> str:
+    return f"{size / 2**20:,.1f} MB"
+
+
+def _too_large(name: str, size: int, cap: int) -> _Problem:
+    return _Problem(UNSAFE, "member-too-large",
+                    f"{_quoted(name)} is larger than the read limit ({size:,} bytes, limit "
+                    f"{cap:,}): it was not scanned", size=size, limit=cap)
+
+
+def _escapes(name: str, target: str) -> bool:
+    """True when a symlink at `name` pointing to `target` leaves the package root."""
+    if target.startswith("/"):
+        return True
+    depth = name.count("/")  # folders the link sits in
+    for part in target.split("/"):
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif part not in ("", "."):
+            depth += 1
+    return False
+
+
+def _link_problem(name: str, target: str) -> _Problem | None:
+    if not target or "\x00" in target:
+        return _Problem(UNSAFE, "bad-link-target",
+                        f"symlink {_quoted(name)} has an invalid target {_quoted(target)}: it "
+                        "cannot be created on Lambda", target=safe_name(target))
+    if _escapes(name, target):
+        where = ("the runtime's own file system" if target.startswith("/")
+                 else "a folder above the package root")
+        return _Problem(UNSAFE, "link-escapes",
+                        f"symlink {_quoted(name)} points outside the package to "
+                        f"{_quoted(target)}: on Lambda it resolves into {where}, which this scan "
+                        "cannot check; make it a relative link inside the package or copy the "
+                        "file in", target=safe_name(target))
+    return None
+
+
+# -- zip ---------------------------------------------------------------------------------------
+def _name_problem(raw: str, max_bytes: int) -> _Problem | None:
+    """Why a zip member name is unsafe or ambiguous to unpack, or None."""
+    shown = _quoted(raw)
+    if "\x00" in raw:
+        return _Problem(UNSAFE, "nul-in-name",
+                        f"zip member {shown} has a NUL byte in its name: unzip tools cut it at "
+                        "different places, so what Lambda unpacks is ambiguous")
+    size = len(raw.encode("utf-8", "surrogateescape"))
+    if size > max_bytes:
+        return _Problem(UNSAFE, "name-too-long",
+                        f"zip member {shown} has a {size}-byte name (limit {max_bytes}): it "
+                        "cannot be unpacked on Lambda's file system", size=size)
+    if raw.startswith("/"):
+        return _Problem(UNSAFE, "absolute-path",
+                        f"zip member {shown} has an absolute path: it would not land in the "
+                        "package folder (/var/task, or /opt for a layer); zip the package from "
+                        "inside its folder")
+    if _DRIVE_LETTER.match(raw):
+        return _Problem(UNSAFE, "drive-letter",
+                        f"zip member {shown} starts with a Windows drive letter: it would not "
+                        "land in the package folder; zip the package from inside its folder")
+    if "\\" in raw:
+        return _Problem(UNSAFE, "backslash",
+                        f"zip member {shown} uses backslashes: Linux unzip tools may take them as "
+                        "part of the file name, not as folders, so the file is not where the "
+                        "code looks for it (Windows PowerShell's Compress-Archive is a known "
+                        "cause); rebuild the zip with a tool that writes '/'")
+    if ".." in raw.split("/"):
+        return _Problem(UNSAFE, "parent-reference",
+                        f"zip member {shown} has a '..' component (zip slip): it points outside "
+                        "the package, and unzip tools disagree on where it lands")
+    return None
+
+
+def _normalise(raw: str) -> str:
+    """"./bin//bootstrap" -> "bin/bootstrap" (only called on names _name_problem accepted)."""
+    return "/".join(part for part in raw.split("/") if part not in ("", "."))
+
+
+def _zip_mode(info: zipfile.ZipInfo) -> int | None:
+    high = info.external_attr >> 16
+    return high if (info.create_system == 3 or high) else None
+
+
+def _raw_name_length(info: zipfile.ZipInfo) -> int:
+    encoding = "utf-8" if info.flag_bits & _FLAG_UTF8 else "cp437"
+    try:
+        return len(info.orig_filename.encode(encoding))
+    except UnicodeEncodeError:
+        return 0
+
+
+class _Inflate:
+    """Raw deflate with the interface of bz2/lzma decompressors (needs_input, eof)."""
+
+    def __init__(self) -> None:
+        self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+
+    @property
+    def eof(self) -> bool:
+        return self._zlib.eof
+
+    @property
+    def needs_input(self) -> bool:
+        return not self._zlib.unconsumed_tail
+
+    def decompress(self, data: bytes, max_length: int) -> bytes:
+        tail = self._zlib.unconsumed_tail
+        return self._zlib.decompress(tail + data if tail else data, max_length)
+
+
+class _ZipLzma:
+    """LZMA as zip stores it (APPNOTE 5.8.8): version (2), properties size (2), properties,
+    then a raw LZMA1 stream, whose end marker is optional."""
+
+    def __init__(self) -> None:
+        self._header = b""
+        self._lzma: lzma.LZMADecompressor | None = None
+
+    @property
+    def eof(self) -> bool:
+        return self._lzma is not None and self._lzma.eof
+
+    @property
+    def needs_input(self) -> bool:
+        return self._lzma is None or self._lzma.needs_input
+
+    def decompress(self, data: bytes, max_length: int) -> bytes:
+        if self._lzma is None:
+            self._header += data
+            if len(self._header) < 4:
+                return b""
+            (props_size,) = struct.unpack("<H", self._header[2:4])
+            if props_size != 5:
+                raise lzma.LZMAError(f"LZMA properties of {props_size} bytes, expected 5")
+            if len(self._header) < 9:
+                return b""
+            props, data = self._header[4:9], self._header[9:]
+            pb_lp, lc = divmod(props[0], 9)
+            pb, lp = divmod(pb_lp, 5)
+            options = {"id": lzma.FILTER_LZMA1, "lc": lc, "lp": lp, "pb": pb,
+                       "dict_size": int.from_bytes(props[1:5], "little")}
+            self._lzma = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[options])
+        return self._lzma.decompress(data, max_length)
+
+
+_DECOMPRESSORS: dict[int, Callable[[], object]] = {
+    zipfile.ZIP_DEFLATED: _Inflate,
+    zipfile.ZIP_BZIP2: bz2.BZ2Decompressor,
+    zipfile.ZIP_LZMA: _ZipLzma,
+}
+_CORRUPT_DATA = (zlib.error, lzma.LZMAError, OSError, EOFError, ValueError)
+
+
+class _ZipArtifact(Artifact):
+    def __init__(self, path: str, limits: Limits) -> None:
+        super().__init__(path, "zip", limits)
+        self._infos: dict[str, zipfile.ZipInfo] = {}
+        self._file = None
+        self._load()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def _load(self) -> None:
+        try:
+            with zipfile.ZipFile(self.path) as archive:
+                infos = archive.infolist()
+            self._file = open(self.path, "rb")  # noqa: SIM115 - kept open until close()
+        except Exception as error:  # noqa: BLE001 - zipfile raises many types on bad input
+            self._report(UNREADABLE, "not-a-zip",
+                         f"cannot read {_quoted(self.path)} as a zip ({safe_name(str(error))}): "
+                         "Lambda would reject it as well")
+            return
+        if not infos:
+            self._report(UNREADABLE, "empty-zip",
+                         "the zip is empty: a Lambda package needs at least its handler or "
+                         "bootstrap")
+            return
+        if not self._check_count(len(infos)):
+            infos = infos[: self.limits.max_members]
+        self.unpacked_size = sum(info.file_size for info in infos
+                                 if not info.is_dir() and not _is_link(info))
+        self._check_overlap(infos)
+        for info in infos:
+            self._add(info)
+        self._check_total_size()
+
+    def _add(self, info: zipfile.ZipInfo) -> None:
+        raw = info.orig_filename
+        problem = _name_problem(raw, self.limits.max_name_length)
+        if problem is not None:
+            self._report_problem(problem, safe_name(raw))
+            return
+        name = _normalise(raw)
+        mode = _zip_mode(info)
+        if info.is_dir() or (mode is not None and stat.S_ISDIR(mode)) or not name:
+            return
+        if name in self._infos:
+            self._report(UNSAFE, "duplicate",
+                         f"zip member {_quoted(name)} appears more than once: Lambda unpacks "
+                         "only one of them, so what runs may not be what was scanned", name)
+            return
+        self._infos[name] = info
+        target = None
+        if _is_link(info):
+            target = self._link_target(name, info)
+            if target is None:
+                return
+        self._members.append(Member(name, info.file_size, mode, target is not None, target))
+
+    def _link_target(self, name: str, info: zipfile.ZipInfo) -> str | None:
+        """A symlink member's target (its content), or None after a finding."""
+        cap = self.limits.max_link_target
+        if info.file_size > cap:
+            self._report(UNSAFE, "link-too-long",
+                         f"symlink {_quoted(name)} declares a {info.file_size:,}-byte target "
+                         f"(limit {cap:,}): not a real link", name)
+            return None
+        # The member is read through the common loop as if it were a file.
+        raw = self._read(Member(name, info.file_size, None, False, None), cap)
+        if raw is None:
+            return None
+        target = raw.decode("utf-8", "surrogateescape")
+        problem = _link_problem(name, target)
+        if problem is not None:
+            self._report_problem(problem, name)
+            return None
+        return target
+
+    def _check_overlap(self, infos: list[zipfile.ZipInfo]) -> None:
+        """Members whose data overlap are the trick of non-recursive zip bombs; unzip rejects
+        them. The lower bound of each member's extent is enough to prove an overlap."""
+        ordered = sorted(infos, key=lambda info: info.header_offset)
+        for first, second in zip(ordered, ordered[1:], strict=False):
+            end = (first.header_offset + _LOCAL_HEADER.size + _raw_name_length(first)
+                   + first.compress_size)
+            if second.header_offset < end:
+                self._report(UNSAFE, "overlapping-members",
+                             f"zip members {_quoted(first.orig_filename)} and "
+                             f"{_quoted(second.orig_filename)} share the same bytes (a zip "
+                             "bomb trick): unzip tools reject such a zip")
+                return
+
+    def _stream(self, member: Member) -> Iterator[bytes]:
+        info = self._infos.get(member.name)
+        if info is None or self._file is None:
+            return super()._stream(member)
+        return self._member_stream(info, member.name)
+
+    def _member_stream(self, info: zipfile.ZipInfo, name: str) -> Iterator[bytes]:
+        shown = _quoted(name)
+        if info.flag_bits & _FLAG_ENCRYPTED:
+            raise _Problem(UNREADABLE, "encrypted",
+                           f"zip member {shown} is encrypted: Lambda cannot unpack it; build the "
+                           "zip without a password")
+        make = _DECOMPRESSORS.get(info.compress_type)
+        if make is None and info.compress_type != zipfile.ZIP_STORED:
+            raise _Problem(UNREADABLE, "unsupported-compression",
+                           f"zip member {shown} uses compression method {info.compress_type}, "
+                           "which unzip tools do not generally support: Lambda may fail to "
+                           "unpack it; use deflate", method=info.compress_type)
+        file = self._file
+        assert file is not None
+        offset = self._data_offset(info, shown)
+        remaining = info.compress_size
+        read_size = _FIRST_INPUT
+
+        def next_input() -> bytes:
+            nonlocal offset, remaining, read_size
+            if remaining <= 0:
+                return b""
+            try:
+                file.seek(offset)
+                data = file.read(min(read_size, remaining))
+            except OSError as error:
+                raise _Problem(UNREADABLE, "io-error",
+                               f"cannot read zip member {shown}: {error.strerror}") from None
+            if not data:
+                raise _Problem(UNREADABLE, "truncated",
+                               f"the zip file ends inside member {shown}: it is truncated; "
+                               "Lambda would reject it")
+            offset += len(data)
+            remaining -= len(data)
+            read_size = _INPUT_CHUNK
+            return data
+
+        produced = 0
+        crc = 0
+        outputs = _stored(next_input) if make is None else _inflated(make(), next_input)
+        try:
+            for out in outputs:
+                produced += len(out)
+                if produced > info.file_size:
+                    raise _Problem(UNREADABLE, "size-mismatch",
+                                   f"zip member {shown} holds more data than the "
+                                   f"{info.file_size:,} bytes its directory entry declares: the "
+                                   "zip is corrupt or crafted", declared=info.file_size)
+                if (produced > _RATIO_FLOOR
+                        and produced > self.limits.max_ratio * max(info.compress_size, 1)):
+                    raise _Problem(UNSAFE, "ratio-bomb",
+                                   f"zip member {shown} expands more than "
+                                   f"{self.limits.max_ratio}:1 (a zip bomb?): it was not read "
+                                   "further and not scanned", limit=self.limits.max_ratio)
+                crc = zlib.crc32(out, crc)
+                yield out
+        except _CORRUPT_DATA as error:
+            raise _Problem(UNREADABLE, "corrupt-data",
+                           f"zip member {shown} has corrupt compressed data "
+                           f"({safe_name(str(error))}): Lambda would fail to unpack it") from None
+        if produced != info.file_size:
+            raise _Problem(UNREADABLE, "truncated",
+                           f"zip member {shown} declares {info.file_size:,} bytes but holds "
+                           f"{produced:,}: the zip is truncated or corrupt",
+                           declared=info.file_size, actual=produced)
+        if crc != info.CRC:
+            raise _Problem(UNREADABLE, "crc-mismatch",
+                           f"zip member {shown} fails its CRC-32 check: the zip is corrupt; "
+                           "Lambda would fail to unpack it")
+
+    def _data_offset(self, info: zipfile.ZipInfo, shown: str) -> int:
+        """Where the member's data starts, after checking its local header against the central
+        directory (a differing name means tools that read either one disagree)."""
+        file = self._file
+        assert file is not None
+        try:
+            file.seek(info.header_offset)
+            header = file.read(_LOCAL_HEADER.size)
+            fields = _LOCAL_HEADER.unpack(header) if len(header) == _LOCAL_HEADER.size else None
+            if fields is None or fields[0] != b"PK\x03\x04":
+                raise _Problem(UNREADABLE, "bad-local-header",
+                               f"zip member {shown} has no valid local header: the zip is "
+                               "corrupt; Lambda would reject it")
+            name_length, extra_length = fields[-2], fields[-1]
+            raw_name = file.read(name_length)
+        except OSError as error:
+            raise _Problem(UNREADABLE, "io-error",
+                           f"cannot read zip member {shown}: {error.strerror}") from None
+        encoding = "utf-8" if info.flag_bits & _FLAG_UTF8 else "cp437"
+        try:
+            local_name = raw_name.decode(encoding)
+        except UnicodeDecodeError:
+            local_name = None
+        if local_name != info.orig_filename:
+            raise _Problem(UNSAFE, "name-mismatch",
+                           f"zip member {shown} has another name in its local header "
+                           f"({_quoted(raw_name.decode('utf-8', 'replace'))}): unzip tools "
+                           "disagree on what it is called")
+        return info.header_offset + _LOCAL_HEADER.size + name_length + extra_length
+
+
+def _is_link(info: zipfile.ZipInfo) -> bool:
+    mode = _zip_mode(info)
+    return mode is not None and stat.S_ISLNK(mode)
+
+
+def _stored(next_input: Callable[[], bytes]) -> Iterator[bytes]:
+    while data := next_input():
+        yield data
+
+
+def _inflated(decompressor, next_input: Callable[[], bytes]) -> Iterator[bytes]:
+    """Bounded decompression: each call yields at most one output chunk, so a bomb is caught
+    after a chunk, not after it has filled the memory."""
+    out_limit = _FIRST_OUTPUT
+    while not decompressor.eof:
+        data = next_input() if decompressor.needs_input else b""
+        out = decompressor.decompress(data, out_limit)
+        if out:
+            yield out
+            out_limit = _OUTPUT_CHUNK
+        elif not data:
+            return  # no input left and nothing more comes out: the size check decides
+    return
+
+
+# -- folder and single file -----------------------------------------------------------------
+def _file_chunks(path: str, name: str, follow: bool) -> Iterator[bytes]:
+    """A regular file's bytes. O_NONBLOCK and the fstat check keep a FIFO that replaced the file
+    since the walk from blocking the scan."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    if not follow:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as error:
+        raise _Problem(UNREADABLE, "io-error",
+                       f"cannot read {_quoted(name)}: {error.strerror}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _Problem(UNREADABLE, "not-a-file",
+                           f"{_quoted(name)} is no longer a regular file")
+        size = _FIRST_OUTPUT
+        while True:
+            try:
+                data = os.read(fd, size)
+            except OSError as error:
+                raise _Problem(UNREADABLE, "io-error",
+                               f"cannot read {_quoted(name)}: {error.strerror}") from None
+            if not data:
+                return
+            yield data
+            size = _OUTPUT_CHUNK
+    finally:
+        os.close(fd)
+
+
+class _DirectoryArtifact(Artifact):
+    def __init__(self, path: str, limits: Limits) -> None:
+        super().__init__(path, "directory", limits)
+        self._walk()
+        self._check_total_size()
+
+    def _stream(self, member: Member) -> Iterator[bytes]:
+        return _file_chunks(os.path.join(self.path, *member.name.split("/")), member.name,
+                            follow=False)
+
+    def _walk(self) -> None:
+        """Depth first, sorted, never following symlinks (so no loops)."""
+        pending = [""]  # folders to list, relative to the root
+        count = 0
+        while pending:
+            folder = pending.pop()
+            where = os.path.join(self.path, *folder.split("/")) if folder else self.path
+            try:
+                with os.scandir(where) as listing:
+                    entries = sorted(listing, key=lambda entry: entry.name)
+            except OSError as error:
+                self._unreadable(folder or None, folder or self.path, error)
+                continue
+            subfolders = []
+            for entry in entries:
+                count += 1
+                if not self._check_count(count):
+                    return
+                name = f"{folder}/{entry.name}" if folder else entry.name
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                except OSError as error:
+                    self._unreadable(name, name, error)
+                    continue
+                if stat.S_ISDIR(info.st_mode):
+                    subfolders.append(name)
+                elif stat.S_ISLNK(info.st_mode):
+                    self._add_link(name, entry.path, info)
+                elif stat.S_ISREG(info.st_mode):
+                    self.unpacked_size += info.st_size
+                    self._members.append(Member(name, info.st_size, info.st_mode, False, None))
+                else:
+                    self._report(UNREADABLE, "special-file",
+                                 f"{_quoted(name)} is a {_file_type(info.st_mode)}, not a file: "
+                                 "skipped (a zip for Lambda holds only files and links)",
+                                 name, severity="note")
+            pending.extend(reversed(subfolders))
+
+    def _add_link(self, name: str, path: str, info: os.stat_result) -> None:
+        try:
+            target = os.readlink(path)
+        except OSError as error:
+            self._unreadable(name, name, error)
+            return
+        problem = _link_problem(name, target)
+        if problem is not None:
+            self._report_problem(problem, name)
+            return
+        self._members.append(Member(name, info.st_size, info.st_mode, True, target))
+
+    def _unreadable(self, member: str | None, shown: str, error: OSError) -> None:
+        self._report(UNREADABLE, "io-error",
+                     f"cannot read {_quoted(shown)}: {error.strerror or error}: it was not "
+                     "scanned", member)
+
+
+def _file_type(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return "special file"
+
+
+class _FileArtifact(Artifact):
+    def __init__(self, path: str, info: os.stat_result, limits: Limits) -> None:
+        super().__init__(path, "file", limits)
+        name = os.path.basename(os.path.normpath(path)) or path
+        self.unpacked_size = info.st_size
+        self._members.append(Member(name, info.st_size, info.st_mode, False, None))
+        self._check_total_size()
+
+    def _stream(self, member: Member) -> Iterator[bytes]:
+        return _file_chunks(self.path, member.name, follow=True)
+
+
+def open_artifact(path: str, limits: Limits = Limits()) -> Artifact:  # noqa: B008 - frozen
+    """Open a zip, folder or single file. Raises UsageError only when the path does not exist
+    or is neither; everything else wrong with it is in `problems`."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise UsageError(f"{_quoted(path)} does not exist") from None
+    except OSError as error:
+        raise UsageError(f"cannot open {_quoted(path)}: {error.strerror or error}") from None
+    if stat.S_ISDIR(info.st_mode):
+        return _DirectoryArtifact(path, limits)
+    if not stat.S_ISREG(info.st_mode):
+        raise UsageError(f"{_quoted(path)} is not a file or a folder")
+    named_zip = path.lower().endswith(".zip")
+    try:
+        with open(path, "rb") as file:
+            magic = file.read(4)
+    except OSError as error:
+        artifact = Artifact(path, "zip" if named_zip else "file", limits)
+        artifact._report(UNREADABLE, "io-error",
+                         f"cannot read {_quoted(path)}: {error.strerror or error}")
+        return artifact
+    if magic in ZIP_MAGICS:
+        return _ZipArtifact(path, limits)
+    if named_zip:
+        artifact = Artifact(path, "zip", limits)
+        artifact._report(UNREADABLE, "not-a-zip",
+                         f"{_quoted(path)} is not a zip archive (it does not start with a zip "
+                         "header): Lambda would reject it")
+        return artifact
+    return _FileArtifact(path, info, limits)
