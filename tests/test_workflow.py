@@ -88,7 +88,7 @@ def test_job_from_github_job_points_at_its_runs_on_line():
     location = locate_runs_on(WORKFLOW, ".github/workflows/build.yml", "build")
     assert location is not None
     assert location.job == "build"
-    assert location.runs_on == "ubuntu-latest"
+    assert location.value == "ubuntu-latest"
     assert location.line == _line_of(WORKFLOW, "runs-on:", "  build:")
     assert WORKFLOW.splitlines()[location.line - 1][location.column - 1 :].startswith("runs-on:")
     assert location.path == ".github/workflows/build.yml"
@@ -114,7 +114,7 @@ def test_gate_job_points_at_the_one_build_job_it_needs():
 def test_job_that_builds_nothing_and_needs_nothing_is_itself():
     location = locate_runs_on(WORKFLOW, "w.yml", "lint")
     assert location is not None
-    assert (location.job, location.runs_on) == ("lint", "ubuntu-24.04")
+    assert (location.job, location.value) == ("lint", "ubuntu-24.04")
 
 
 @pytest.mark.parametrize("job", ["matrix", "labels", "group"])

@@ -181,9 +181,17 @@ def commands_stopped() -> Iterator[None]:
 
 
 def untrusted_log(text: str) -> None:
-    """Print text that may hold member names or ELF strings without letting it issue commands."""
+    """Print text that may hold member names or ELF strings without letting it issue commands.
+
+    One line that cannot parse as a command (no `::`, no `##[`, no line break) prints as is;
+    anything else inside a stop-commands block.
+    """
+    body = text if text.endswith("\n") else text + "\n"
+    if "::" not in body and "##[" not in body and "\r" not in body and body.count("\n") == 1:
+        _write(body)
+        return
     with commands_stopped():
-        _write(text if text.endswith("\n") else text + "\n")
+        _write(body)
 
 
 # -- inputs -------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ class WorkflowLocation:
     path: str  # relative to the repository root, `/` separators
     line: int  # 1-based line of the `runs-on:` key
     column: int  # 1-based column of the `runs-on:` key
-    runs_on: str  # its value, e.g. "ubuntu-latest"
+    value: str  # the runs-on label, e.g. "ubuntu-latest" (render.markdown.WorkflowLine)
     job: str  # the job's key under `jobs:`
     container: str | None = None  # the job's `container:` image: then it, not runs-on, builds
 
@@ -158,7 +158,7 @@ def _runs_on(job: yaml.MappingNode, path: str, job_key: str) -> WorkflowLocation
             path=path,
             line=key.start_mark.line + 1,
             column=key.start_mark.column + 1,
-            runs_on=value.value,
+            value=value.value,
             job=job_key,
             container=_container_image(job),
         )

@@ -1,0 +1,444 @@
+"""The GitHub Action: inputs -> scan() -> log, outputs, annotations, job summary, SARIF, comment.
+
+Runs inside the container the runner starts (see action.yml): the workspace is mounted at
+GITHUB_WORKSPACE (/github/workspace), inputs arrive as INPUT_<NAME> variables (hyphens kept),
+and every file the runner reads back (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY) is appended to,
+never truncated. Everything the scan found in an archive is untrusted: it reaches the log only
+escaped or inside a stop-commands block (gha.py).
+
+Exit code: 0 pass, 1 fail, 2 could not run. The job summary, SARIF file and PR comment are
+extras: when one of them fails we warn, and the verdict stands.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from lambda_glibc_gate import gha
+from lambda_glibc_gate.archive import UsageError, expand_paths, safe_name
+from lambda_glibc_gate.report import ArtifactReport, Finding, Report
+from lambda_glibc_gate.workflow import WorkflowLocation, find_runs_on
+
+EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
+
+# cargo-lambda's zips, SAM's built function folders, Serverless's packages.
+DEFAULT_ARTIFACTS = ("target/lambda/**/*.zip", ".aws-sam/build/*/", ".serverless/*.zip")
+
+# Every input action.yml declares, with the default used when its variable is empty. The two
+# must agree (tests/test_action.py checks it); github-token's default there is an expression.
+INPUTS: dict[str, str] = {
+    "artifacts": "\n".join(DEFAULT_ARTIFACTS),
+    "runtime": "provided.al2023",
+    "architecture": "x86_64",
+    "glibc": "",
+    "fail-on": "error",
+    "annotate": "true",
+    "summary": "true",
+    "comment": "false",
+    "github-token": "",
+    "sarif": "",
+    "working-directory": ".",
+}
+
+REPORT_NAME = "lambda-glibc-gate-report.json"
+TITLE = "lambda-glibc-gate"
+# The runner turns at most 10 errors and 10 warnings per step into annotations, silently
+# dropping the rest, and cuts each message at 4096 characters.
+MAX_ANNOTATIONS = {"error": 10, "warning": 9}  # one warning kept for summary/comment trouble
+MAX_MESSAGE = 4000
+MAX_SYMBOLS = 8
+MAX_FIX_LINES = 12
+SUMMARY_LIMIT = 1024 * 1024  # bytes; above it the runner uploads no summary at all
+
+
+class ActionError(Exception):
+    """The action cannot run; the message is one line for an ::error:: annotation."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    artifacts: tuple[str, ...]
+    artifacts_are_default: bool
+    runtime: str
+    architecture: str
+    glibc: str | None
+    fail_on: str
+    annotate: bool
+    summary: bool
+    comment: bool
+    token: str
+    sarif: str | None
+    working_directory: str
+
+
+@dataclass(frozen=True)
+class Annotation:
+    kind: str  # error | warning
+    title: str
+    message: str
+    placed: bool  # on the workflow's runs-on line
+
+
+# -- inputs ---------------------------------------------------------------------------------
+
+
+def _input(name: str) -> str:
+    """The input's value, or its action.yml default when the variable is empty or unset."""
+    return gha.get_input(name) or INPUTS[name]
+
+
+def _boolean(name: str) -> bool:
+    return gha.get_boolean_input(name, default=INPUTS[name] == "true")
+
+
+def read_settings() -> Settings:
+    """Every input, validated; raises gha.InputError with a one-line message."""
+    patterns = tuple(line for line in gha.get_multiline_input("artifacts") if line)
+    if not patterns:
+        patterns = DEFAULT_ARTIFACTS
+    fail_on = _input("fail-on").lower()
+    if fail_on not in ("error", "warning", "never"):
+        raise gha.InputError(f"input 'fail-on' must be error, warning or never, not {fail_on!r}")
+    glibc = _input("glibc") or None
+    if glibc is not None:
+        parts = glibc.split(".")
+        if not (2 <= len(parts) <= 4 and all(part.isdigit() and part.isascii() for part in parts)):
+            raise gha.InputError(f"input 'glibc' takes a version such as 2.34, not {glibc!r}")
+    architecture = _input("architecture")
+    if architecture.lower() not in ("x86_64", "arm64", "amd64", "x86-64", "aarch64"):
+        raise gha.InputError(f"input 'architecture' must be x86_64 or arm64, not {architecture!r}")
+    return Settings(
+        artifacts=patterns,
+        artifacts_are_default=patterns == DEFAULT_ARTIFACTS,
+        runtime=_input("runtime"),
+        architecture=architecture,
+        glibc=glibc,
+        fail_on=fail_on,
+        annotate=_boolean("annotate"),
+        summary=_boolean("summary"),
+        comment=_boolean("comment"),
+        token=_input("github-token"),
+        sarif=_input("sarif") or None,
+        working_directory=_input("working-directory"),
+    )
+
+
+# -- paths ----------------------------------------------------------------------------------
+
+
+def workspace_root() -> Path:
+    return Path(os.environ.get("GITHUB_WORKSPACE") or os.getcwd()).resolve()
+
+
+def working_directory(workspace: Path, value: str) -> str:
+    """working-directory relative to the workspace ("." or "services/api")."""
+    path = (workspace / value).resolve()
+    try:
+        relative = path.relative_to(workspace)
+    except ValueError:
+        raise ActionError(f"working-directory {value!r} is outside the workspace") from None
+    if not path.is_dir():
+        raise ActionError(f"working-directory {value!r} is not a directory in the workspace")
+    return relative.as_posix() or "."
+
+
+def expand_artifacts(settings: Settings, directory: str) -> list[str]:
+    """The artifact paths, relative to the workspace (the container's working directory)."""
+    base = None if directory == "." else directory
+    where = "" if directory == "." else f" in working-directory '{directory}'"
+    if settings.artifacts_are_default:
+        found: list[str] = []
+        for pattern in settings.artifacts:
+            try:
+                found += expand_paths([pattern], base)
+            except UsageError:
+                continue
+        if not found:
+            raise ActionError(
+                f"no build output found{where}: none of the default artifacts matched "
+                f"({', '.join(DEFAULT_ARTIFACTS)}); build first, or set the 'artifacts' input"
+            )
+        return list(dict.fromkeys(found))
+    paths: list[str] = []
+    for pattern in settings.artifacts:
+        try:
+            paths += expand_paths([pattern], base)
+        except UsageError:
+            raise ActionError(f"artifacts: nothing matches '{safe_name(pattern)}'{where}") from None
+    return list(dict.fromkeys(paths))
+
+
+def _output_path(directory: str, value: str) -> Path:
+    return Path(value) if os.path.isabs(value) else Path(directory) / value
+
+
+# -- annotations ----------------------------------------------------------------------------
+
+
+def _problems(findings: Iterable[Finding]) -> list[Finding]:
+    return [f for f in findings if f.severity in ("error", "warning")]
+
+
+def _subject(artifact: ArtifactReport | None, member: str | None) -> str:
+    if artifact is None:
+        return "the runtime"
+    if member is None:
+        return safe_name(artifact.path)
+    return f"{safe_name(member)} in {safe_name(artifact.path)}"
+
+
+def _finding_text(finding: Finding, runtime: str) -> list[str]:
+    lines = [f"[{finding.rule}] {safe_name(finding.message, 600)}"]
+    if finding.required:
+        label = "glibc " if finding.rule == "glibc-too-new" else ""
+        has = f"; {runtime} has {label}{safe_name(finding.available)}" if finding.available else ""
+        lines.append(f"Requires: {label}{safe_name(finding.required)}{has}")
+    if finding.symbols:
+        shown = ", ".join(safe_name(symbol, 120) for symbol in finding.symbols[:MAX_SYMBOLS])
+        more = len(finding.symbols) - MAX_SYMBOLS
+        lines.append(f"Symbols: {shown}" + (f" and {more} more" if more > 0 else ""))
+    for fix in finding.fixes[:1]:
+        lines.append(f"Fix: {safe_name(fix.title, 300)}")
+        code = fix.code.splitlines()
+        lines += [f"    {line}" for line in code[:MAX_FIX_LINES]]
+        if len(code) > MAX_FIX_LINES:
+            lines.append("    …")
+    if len(finding.fixes) > 1:
+        lines.append(f"({len(finding.fixes) - 1} more fix(es) in the job summary)")
+    return lines
+
+
+def _cut(message: str, limit: int = MAX_MESSAGE) -> str:
+    if len(message) <= limit:
+        return message
+    note = "\n… (cut here; the job summary has the rest)"
+    return message[: limit - len(note)] + note
+
+
+def plan_annotations(report: Report, location: WorkflowLocation | None) -> list[Annotation]:
+    """One annotation per failing binary (or artifact), within the runner's per-step limits.
+
+    When there are more than fit, the last one of each kind lists the rest, so nothing is
+    silently dropped.
+    """
+    from lambda_glibc_gate.render.markdown import BUILD_HOST_RULES
+
+    groups: list[tuple[ArtifactReport | None, str | None, list[Finding]]] = []
+    if _problems(report.notices):
+        groups.append((None, None, _problems(report.notices)))
+    for artifact in report.artifacts:
+        by_member: dict[str | None, list[Finding]] = {}
+        for finding in _problems(artifact.findings):
+            by_member.setdefault(finding.member, []).append(finding)
+        groups += [(artifact, member, found) for member, found in by_member.items()]
+
+    planned: dict[str, list[Annotation]] = {"error": [], "warning": []}
+    for artifact, member, found in groups:
+        kind = "error" if any(f.severity == "error" for f in found) else "warning"
+        runtime = artifact.runtime if artifact else str(report.runtime.get("id", ""))
+        rules = ", ".join(dict.fromkeys(f.rule for f in found))
+        title = f"{TITLE}: {rules}: {_subject(artifact, member)}"
+        lines = [f"File: {_subject(artifact, member)}"]
+        for finding in sorted(found, key=lambda f: f.severity != "error"):
+            lines += _finding_text(finding, runtime)
+        placed = location is not None and any(f.rule in BUILD_HOST_RULES for f in found)
+        if placed:
+            lines.append(f"Built by job '{location.job}' (runs-on: {safe_name(location.value)}); see the fixes above.")
+        planned[kind].append(Annotation(kind, title[:250], _cut("\n".join(lines)), placed))
+
+    result: list[Annotation] = []
+    for kind, items in planned.items():
+        limit = MAX_ANNOTATIONS[kind]
+        if len(items) <= limit:
+            result += items
+            continue
+        kept, rest = items[: limit - 1], items[limit - 1 :]
+        names = "\n".join(item.title.removeprefix(f"{TITLE}: ") for item in rest)
+        result += kept
+        result.append(
+            Annotation(
+                kind,
+                f"{TITLE}: and {len(rest)} more {'failing' if kind == 'error' else 'warned'} "
+                "binaries: see the job summary",
+                _cut(f"{len(rest)} more, each in the job summary and the JSON report:\n{names}"),
+                any(item.placed for item in rest),
+            )
+        )
+    return result
+
+
+def emit_annotations(annotations: Sequence[Annotation], location: WorkflowLocation | None) -> None:
+    for annotation in annotations:
+        place = {}
+        if annotation.placed and location is not None:
+            place = {"file": location.path, "start_line": location.line}
+        emit = gha.error if annotation.kind == "error" else gha.warning
+        emit(annotation.message, title=annotation.title, **place)
+
+
+# -- the run --------------------------------------------------------------------------------
+
+
+def _counts(report: Report) -> int:
+    return report.count("error") + report.count("warning")
+
+
+def _verdict_line(report: Report) -> str:
+    errors, warnings = report.count("error"), report.count("warning")
+    binaries = sum(len(artifact.binaries) for artifact in report.artifacts)
+    line = (
+        f"{TITLE}: {report.verdict.upper()}: {errors} error(s), {warnings} warning(s) in "
+        f"{len(report.artifacts)} artifact(s), {binaries} ELF file(s)"
+    )
+    return line + (f"; highest glibc needed: {report.max_glibc}" if report.max_glibc else "")
+
+
+def _write_report(report: Report, directory: str) -> str:
+    """Write the JSON report in working-directory; its path relative to the workspace."""
+    path = Path(directory) / REPORT_NAME
+    path.write_text(report.dumps() + "\n", encoding="utf-8")
+    return path.as_posix() if directory != "." else REPORT_NAME
+
+
+def _write_summary(report: Report, location: WorkflowLocation | None) -> None:
+    from lambda_glibc_gate.render.markdown import render_summary
+
+    path = os.environ.get("GITHUB_STEP_SUMMARY", "")
+    used = os.path.getsize(path) if path and os.path.isfile(path) else 0
+    budget = SUMMARY_LIMIT - used - 1024
+    if budget < 4096:
+        raise OSError("the job summary file is already close to GitHub's 1 MiB limit")
+    gha.append_summary(render_summary(report, workflow_location=location, max_bytes=budget))
+
+
+def _write_sarif(report: Report, location: WorkflowLocation | None, path: Path) -> None:
+    from lambda_glibc_gate.render.sarif import render
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(report, workflow_location=location, base_dir=".") + "\n", "utf-8")
+
+
+def _post_comment(report: Report, location: WorkflowLocation | None, token: str) -> None:
+    from lambda_glibc_gate.comment import post_or_update
+    from lambda_glibc_gate.render.markdown import render_comment
+
+    env = os.environ
+    run_url = None
+    if env.get("GITHUB_REPOSITORY") and env.get("GITHUB_RUN_ID"):
+        server = env.get("GITHUB_SERVER_URL") or "https://github.com"
+        run_url = f"{server}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
+    body = render_comment(report, workflow_location=location, run_url=run_url)
+    status = post_or_update(
+        body,
+        token,
+        env.get("GITHUB_API_URL") or "https://api.github.com",
+        env.get("GITHUB_REPOSITORY", ""),
+        env.get("GITHUB_EVENT_PATH", ""),
+        env.get("GITHUB_EVENT_NAME", ""),
+    )
+    if status.startswith("warning:"):
+        gha.warning(status.removeprefix("warning:").strip(), title=f"{TITLE}: PR comment")
+    else:
+        gha.untrusted_log(f"PR comment: {status}")
+
+
+def _extra(what: str, action) -> None:
+    """Run an optional output; a failure is a warning and never changes the verdict."""
+    try:
+        action()
+    except Exception as error:  # noqa: BLE001 - any failure here must not hide the verdict
+        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        gha.warning(f"could not {what}: {reason}", title=f"{TITLE}: {what}")
+
+
+def could_not_run(message: str) -> int:
+    gha.error(message, title=f"{TITLE} could not run")
+    try:
+        gha.set_output("verdict", "error")
+    except Exception:  # noqa: BLE001 - the error annotation above already tells the story
+        pass
+    return EXIT_ERROR
+
+
+def run() -> int:
+    from lambda_glibc_gate.runtimes import UnknownRuntimeError
+    from lambda_glibc_gate.scan import ScanOptions, scan
+
+    # Mask the token before anything else is printed.
+    token = gha.get_input("github-token")
+    if token:
+        gha.set_secret(token)
+    try:
+        settings = read_settings()
+        workspace = workspace_root()
+        os.chdir(workspace)
+        directory = working_directory(workspace, settings.working_directory)
+        paths = expand_artifacts(settings, directory)
+        options = ScanOptions(
+            runtime=settings.runtime,
+            architecture=settings.architecture,
+            glibc=settings.glibc,
+            fail_on=settings.fail_on,
+            template_dirs=(directory,),
+        )
+        report = scan(paths, options)
+    except (gha.InputError, ActionError, UsageError, UnknownRuntimeError) as error:
+        return could_not_run(str(error))
+
+    location = find_runs_on(
+        workspace,
+        os.environ.get("GITHUB_WORKFLOW_REF"),
+        os.environ.get("GITHUB_JOB"),
+        os.environ.get("GITHUB_REPOSITORY", ""),
+    )
+    _log_report(report)
+
+    report_path = ""
+    try:
+        report_path = _write_report(report, directory)
+    except OSError as error:
+        gha.warning(f"could not write {REPORT_NAME}: {error.strerror}", title=TITLE)
+    gha.set_output("verdict", report.verdict)
+    gha.set_output("max-glibc", report.max_glibc or "")
+    gha.set_output("findings", str(_counts(report)))
+    gha.set_output("report", report_path)
+
+    if settings.annotate:
+        emit_annotations(plan_annotations(report, location), location)
+    if settings.summary:
+        _extra("write the job summary", lambda: _write_summary(report, location))
+    if settings.sarif:
+        sarif_path = _output_path(directory, settings.sarif)
+        _extra("write the SARIF file", lambda: _write_sarif(report, location, sarif_path))
+    if settings.comment:
+        _extra("comment on the pull request", lambda: _post_comment(report, location, token))
+    gha.untrusted_log(_verdict_line(report))
+    return EXIT_FAIL if report.verdict == "fail" else EXIT_PASS
+
+
+def _log_report(report: Report) -> None:
+    from lambda_glibc_gate.render.text import render
+
+    binaries = sum(len(artifact.binaries) for artifact in report.artifacts)
+    gha.start_group(f"{TITLE}: {len(report.artifacts)} artifact(s), {binaries} ELF file(s)")
+    try:
+        gha.untrusted_log(render(report, colour=False, show_notes=True))
+    finally:
+        gha.end_group()
+
+
+def main() -> int:
+    # Undecodable member names must print as escapes, never crash the step.
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(encoding="utf-8", errors="backslashreplace", line_buffering=True)
+    try:
+        return run()
+    except Exception as error:  # noqa: BLE001 - a bug must still end as a clear exit 2
+        for line in traceback.format_exc().splitlines():
+            gha.debug(line)
+        return could_not_run(f"internal error: {type(error).__name__}: {error}")
