@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import _ctypes
 import html
+import os
+import platform
 import re
+import sys
+import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,6 +24,7 @@ from lambda_glibc_gate.render.markdown import (
     render_summary,
 )
 from lambda_glibc_gate.report import ArtifactReport, BinaryReport, Finding, Fix, Report
+from lambda_glibc_gate.scan import ScanOptions, scan
 
 RUNTIME = {"id": "provided.al2023", "glibc": "2.34", "architecture": "x86_64"}
 
@@ -168,6 +175,16 @@ def test_summary_states_the_runs_on_line_to_change():
     # A value that already carries the key is not doubled.
     text = render_summary(failing_report(), workflow_location=Where("ci.yml", 3, "runs-on: ubuntu-24.04"))
     assert "<code>runs-on: ubuntu-24.04</code>" in text and "runs-on: runs-on" not in text
+
+
+def test_runs_on_line_names_the_build_container():
+    @dataclass(frozen=True)
+    class InContainer(Where):
+        container: str | None = None
+
+    text = render_summary(failing_report(), InContainer("ci.yml", 7, "ubuntu-latest", container="rust:1.80"))
+    line = next(line for line in text.splitlines() if "Line to change" in line)
+    assert "<code>rust:1.80</code>" in line and "line 7" in line
 
 
 def test_runs_on_line_is_left_out_when_the_build_host_is_not_the_problem():
@@ -365,3 +382,39 @@ def test_huge_comment_stays_under_githubs_limit():
     assert len(text) <= 60_000
     assert "> **Shortened:**" in text
     assert len(render_comment(report, max_chars=10**9)) < COMMENT_LIMIT
+
+
+# --- a real scan -------------------------------------------------------------------------------
+
+
+def test_real_scan_renders_every_binary_and_failure(tmp_path):
+    """Real ELF files in a real zip: the committed fixtures, or this machine's Python binaries."""
+    fixtures = Path(__file__).parent / "fixtures" / "elf"
+    elves = sorted(p for p in fixtures.glob("*") if p.is_file() and p.read_bytes()[:4] == b"\x7fELF")
+    elves = elves or [Path(os.path.realpath(sys.executable)), Path(_ctypes.__file__)]
+    package = tmp_path / "function.zip"
+    with zipfile.ZipFile(package, "w") as archive:
+        for index, elf in enumerate(elves):
+            info = zipfile.ZipInfo("bootstrap" if index == 0 else f"lib/{elf.name}")
+            info.external_attr = 0o100755 << 16
+            archive.writestr(info, elf.read_bytes())
+    arch = "arm64" if platform.machine() in ("aarch64", "arm64") else "x86_64"
+    report = scan([str(package)], ScanOptions(runtime="provided.al2", architecture=arch))
+    binaries = report.artifacts[0].binaries
+    assert binaries
+
+    text = render_summary(report)
+    assert text.startswith("### ❌" if report.verdict == "fail" else ("### ✅", "✅"))
+    rows = [cells(row) for row in table_rows(text)]
+    shown = {html.unescape(re.sub(r"</?code>|\\(?=.)", "", row[1])) for row in rows}
+    assert {b.member for b in binaries} <= shown
+    problems = [f for f in report.all_findings() if f.severity in ("error", "warning")]
+    assert text.count("<details><summary>") == len(problems)
+    for binary in binaries:
+        row = next(r for r in rows if binary.member in html.unescape(re.sub(r"\\(?=.)", "", r[1])))
+        assert row[3] == ("static" if binary.static else binary.glibc_required or "—")
+        failed = any(f.member == binary.member and f.severity == "error" for f in problems)
+        assert row[5].startswith("❌") == failed
+
+    comment = render_comment(report)
+    assert comment.startswith(COMMENT_MARKER) and len(comment) < COMMENT_LIMIT

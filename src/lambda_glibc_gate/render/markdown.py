@@ -77,6 +77,16 @@ def html_text(text: str, limit: int = MAX_NAME) -> str:
     return _defuse(html.escape(_visible(text, limit), quote=True))
 
 
+def md_message(text: str, limit: int = 1000) -> str:
+    """A finding message: its `code spans` kept as <code>, every part escaped."""
+    parts = re.split(r"`([^`]*)`", _visible(text, limit))
+    return "".join(md_code(part, limit) if odd else md_text(part, limit) for odd, part in _alternate(parts))
+
+
+def _alternate(parts: list[str]):
+    return ((index % 2 == 1, part) for index, part in enumerate(parts) if part)
+
+
 def md_code(text: str, limit: int = MAX_NAME) -> str:
     """Untrusted text shown as inline code in a Markdown context."""
     return f"<code>{md_text(text, limit)}</code>"
@@ -213,7 +223,7 @@ def _detail(artifact: ArtifactReport | None, finding: Finding, code_limit: int) 
     if finding.required and finding.available:
         title += f" (needs {html_text(finding.required, 40)}, runtime has "
         title += f"{html_text(finding.available, 40)})"
-    body = [f"<details><summary>{title}</summary>", "", md_text(finding.message, 1000)]
+    body = [f"<details><summary>{title}</summary>", "", md_message(finding.message)]
     if finding.symbols:
         shown = [_visible(s, 200) for s in finding.symbols[:MAX_SYMBOLS]]
         more = len(finding.symbols) - len(shown)
@@ -237,11 +247,19 @@ def _locator(report: Report, location: WorkflowLine | None) -> str | None:
     value = _visible(str(location.value), 120).strip()
     if not value.startswith("runs-on"):
         value = f"runs-on: {value}"
+    # workflow.WorkflowLocation also says when the job builds inside a `container:` image.
+    container = getattr(location, "container", None)
+    builder = (
+        f"the job that built these binaries, inside the container {md_code(str(container), 120)}, "
+        "whose glibc is the one that counts"
+        if container
+        else "the job that built these binaries"
+    )
     return (
         f"**Line to change:** {md_code(location.path, 150)} line {int(location.line)}: "
-        f"{md_code(value, 130)}, the job that built these binaries. Change it as the fixes "
-        "below say; an annotation on that line does not show in the pull request's diff "
-        "when the pull request does not touch the workflow file."
+        f"{md_code(value, 130)}, {builder}. Change it as the fixes below say; an annotation on "
+        "that line does not show in the pull request's diff when the pull request does not "
+        "touch the workflow file."
     )
 
 
