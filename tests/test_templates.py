@@ -115,6 +115,7 @@ def test_runtime_expressions_resolve_only_from_the_template(tmp_path, runtime_ya
     template = write(
         tmp_path / "template.yaml",
         f"""\
+AWSTemplateFormatVersion: 2010-13-45  # not a date: still just a string to CloudFormation
 Parameters:
   Minor: {{Type: String, Default: '3.12'}}
   NoDefault: {{Type: String}}
@@ -148,7 +149,8 @@ def test_globals_architectures_merge(tmp_path, global_arch, local_arch, expected
     template = write(
         tmp_path / "template.yaml",
         "Globals:\n  Function:\n    Runtime: provided.al2\n" + globals_line + "Resources:\n"
-        "  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: out\n" + local_line,
+        "  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: out\n"
+        + local_line,
     )
     (target,) = load_functions(str(template))
     assert target.architecture == expected
@@ -237,7 +239,11 @@ def test_serverless_runtime_from_the_environment_is_unknown_not_guessed():
         ("package: {path: out}\n", "", "out/svc.zip"),
         ("package: {artifact: dist/all.zip}\n", "", "dist/all.zip"),
         ("package: {individually: true}\n", "", ".serverless/api.zip"),
-        ("package: {artifact: dist/all.zip}\n", "    package: {individually: true}\n", ".serverless/api.zip"),
+        (
+            "package: {artifact: dist/all.zip}\n",
+            "    package: {individually: true}\n",
+            ".serverless/api.zip",
+        ),
         ("", "    package: {artifact: own.zip}\n", "own.zip"),
     ],
 )
@@ -256,7 +262,8 @@ def test_serverless_default_artifact_names(tmp_path, package_yaml, function_pack
 
 def test_serverless_other_cloud_and_images(tmp_path):
     other = write(
-        tmp_path / "a" / "serverless.yml", "service: s\nprovider: {name: google}\nfunctions: {f: {handler: h}}\n"
+        tmp_path / "a" / "serverless.yml",
+        "service: s\nprovider: {name: google}\nfunctions: {f: {handler: h}}\n",
     )
     assert load_functions(str(other)) == []
     image = write(
@@ -329,7 +336,8 @@ def project(tmp_path, monkeypatch):
     write(
         tmp_path / "template.yaml",
         # no CodeUri: the whole project folder is the code of this function
-        "Resources:\n  Root:\n    Type: AWS::Serverless::Function\n    Properties: {Runtime: python3.9}\n",
+        "Resources:\n  Root:\n    Type: AWS::Serverless::Function\n"
+        "    Properties: {Runtime: python3.9}\n",
     )
     build = tmp_path / ".aws-sam" / "build"
     write(build / "template.yaml", SAM_BUILD.read_text())
@@ -411,7 +419,14 @@ def test_broken_yaml_names_file_and_line(tmp_path):
 
 
 def test_broken_json_names_file_and_line(tmp_path):
-    lines = ["{", '  "Resources": {', '    "Fn": {"Type": "AWS::Lambda::Function"}', '    "X": {}', "  }", "}"]
+    lines = [
+        "{",
+        '  "Resources": {',
+        '    "Fn": {"Type": "AWS::Lambda::Function"}',
+        '    "X": {}',
+        "  }",
+        "}",
+    ]
     path = write(tmp_path / "Stack.template.json", "\n".join(lines) + "\n")
     with pytest.raises(TemplateError) as caught:
         load_functions(str(path))
@@ -443,7 +458,8 @@ def test_modest_aliases_are_fine(tmp_path):
     path = write(
         tmp_path / "serverless.yml",
         "service: s\nprovider: {name: aws}\ncustom:\n  base: &base {runtime: python3.12}\n"
-        "functions:\n  a: {<<: *base, handler: h}\n  b: {<<: *base, handler: h, runtime: ruby3.3}\n",
+        "functions:\n  a: {<<: *base, handler: h}\n"
+        "  b: {<<: *base, handler: h, runtime: ruby3.3}\n",
     )
     functions = by_name(load_functions(str(path)))
     assert (functions["a"].runtime, functions["b"].runtime) == ("python3.12", "ruby3.3")
@@ -452,7 +468,10 @@ def test_modest_aliases_are_fine(tmp_path):
 
 def test_python_tags_are_refused_and_never_run(tmp_path):
     victim = tmp_path / "created-by-yaml"
-    path = write(tmp_path / "template.yaml", f"Resources: !!python/object/apply:os.mkdir [{json.dumps(str(victim))}]\n")
+    path = write(
+        tmp_path / "template.yaml",
+        f"Resources: !!python/object/apply:os.mkdir [{json.dumps(str(victim))}]\n",
+    )
     with pytest.raises(TemplateError, match="template.yaml:1: cannot parse"):
         load_functions(str(path))
     assert not victim.exists()
@@ -474,8 +493,10 @@ def test_oversized_template_is_refused(tmp_path):
         (b"Resources: {}\nDescription: caf\xe9\n", "template.yaml:2: cannot parse: not UTF-8"),
         (b"a: 1\n---\nb: 2\n", "template.yaml:2: cannot parse:"),
         (b"[" * 1000, "template.yaml:1: cannot parse: nested too deeply"),
+        (b"Resources: {}\nA: !!int xyz\n", "template.yaml:2: cannot parse:"),
+        (b"Resources: {}\n\nB: !!bool maybe\n", "template.yaml:3: cannot parse:"),
     ],
-    ids=["empty", "list", "latin-1", "two-documents", "deep-nesting"],
+    ids=["empty", "list", "latin-1", "two-documents", "deep-nesting", "bad-int", "bad-bool"],
 )
 def test_not_a_template(tmp_path, content, expected):
     path = tmp_path / "template.yaml"
@@ -563,9 +584,44 @@ def test_any_structure_gives_targets_or_a_template_error(tmp_path, resources, to
     database=None,  # write nothing outside tmp folders
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-@given(text=st.text(max_size=200))
-def test_any_text_gives_targets_or_a_template_error(tmp_path, text):
-    path = tmp_path / "template.yaml"
+@given(
+    text=st.text(max_size=200)
+    # mostly YAML punctuation, tags, anchors and template words, to reach the constructors
+    | st.lists(
+        st.sampled_from(
+            list(":-[]{}!&*<>|'\",#\n ")
+            + [
+                "!!int ",
+                "!!bool ",
+                "!!timestamp ",
+                "!Ref ",
+                "!Sub ",
+                "&a ",
+                "*a ",
+                "<<: ",
+                "Resources",
+                "Globals",
+                "Function",
+                "Type",
+                "Properties",
+                "AWS::Serverless::Function",
+                "AWS::Lambda::Function",
+                "Runtime",
+                "CodeUri",
+                "1",
+                "2024-02-30",
+                "${self:a}",
+                "service",
+                "provider",
+                "functions",
+            ]
+        ),
+        max_size=60,
+    ).map("".join),
+    name=st.sampled_from(["template.yaml", "serverless.yml"]),
+)
+def test_any_text_gives_targets_or_a_template_error(tmp_path, text, name):
+    path = tmp_path / name
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
     try:
         load_functions(str(path))

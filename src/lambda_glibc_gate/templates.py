@@ -106,7 +106,8 @@ def _read_text(path: str) -> str:
             raise TemplateError(f"{path}: cannot read: not a regular file")
         if info.st_size > MAX_TEMPLATE_BYTES:
             raise TemplateError(
-                f"{path}: refused: {info.st_size} bytes is over the {MAX_TEMPLATE_BYTES} byte limit for a template"
+                f"{path}: refused: {info.st_size} bytes is over the "
+                f"{MAX_TEMPLATE_BYTES} byte limit for a template"
             )
         with open(path, "rb") as handle:
             data = handle.read(MAX_TEMPLATE_BYTES + 1)
@@ -139,6 +140,18 @@ class _LinedDict(dict):
 class _TemplateLoader(yaml.SafeLoader):
     """SafeLoader that reads CloudFormation short-form tags as their long form and keeps lines."""
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # SafeConstructor lets Python errors escape for bad typed scalars (!!int xyz, an empty
+        # !!int, !!bool maybe): turn them into a YAML error that carries the node's line
+        try:
+            return super().construct_object(node, deep)
+        except (yaml.YAMLError, RecursionError):
+            raise
+        except Exception as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read {node.tag} value: {exc}", node.start_mark
+            ) from None
+
 
 def _construct_intrinsic(loader: _TemplateLoader, suffix: str, node: yaml.Node) -> dict:
     # !Ref X -> {"Ref": X}, !Condition X -> {"Condition": X}, !Sub s -> {"Fn::Sub": s}, …
@@ -166,6 +179,8 @@ def _construct_lined_mapping(loader: _TemplateLoader, node: yaml.MappingNode):
 
 _TemplateLoader.add_multi_constructor("!", _construct_intrinsic)
 _TemplateLoader.add_constructor("tag:yaml.org,2002:map", _construct_lined_mapping)
+# CloudFormation reads 2010-09-09 as a string; a date object (or a bad date) helps no one
+_TemplateLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_scalar)
 
 
 def _load_yaml(text: str, path: str) -> Any:
@@ -221,7 +236,8 @@ def _check_alias_expansion(root: yaml.Node, path: str) -> None:
         stack.extend((child, False) for child in _children(node))
     if expanded[id(root)] - len(expanded) > MAX_ALIAS_EXPANSION:
         raise TemplateError(
-            f"{path}:1: cannot parse: aliases expand the document by more than {MAX_ALIAS_EXPANSION} nodes"
+            f"{path}:1: cannot parse: aliases expand the document by more than "
+            f"{MAX_ALIAS_EXPANSION} nodes"
         )
 
 
@@ -270,7 +286,10 @@ def _architecture(value: str | None, notes: list[str]) -> str:
         return DEFAULT_ARCHITECTURE
     if value in ARCHITECTURES:
         return value
-    notes.append(f"architecture {value!r} is not one of {', '.join(ARCHITECTURES)}; assuming {DEFAULT_ARCHITECTURE}")
+    notes.append(
+        f"architecture {value!r} is not one of {', '.join(ARCHITECTURES)}; "
+        f"assuming {DEFAULT_ARCHITECTURE}"
+    )
     return DEFAULT_ARCHITECTURE
 
 
@@ -289,7 +308,8 @@ _CFN_LAYER = "AWS::Lambda::LayerVersion"
 
 def _image_note(declared_by: str) -> str:
     return (
-        f"container image ({declared_by}): the image brings its own runtime and glibc; scan the image's files instead"
+        f"container image ({declared_by}): the image brings its own runtime and glibc; "
+        "scan the image's files instead"
     )
 
 
@@ -381,7 +401,9 @@ class _CloudFormationScope:
         return None
 
 
-def _cloudformation_functions(document: dict, template: str, line_of: LineOf) -> list[FunctionTarget]:
+def _cloudformation_functions(
+    document: dict, template: str, line_of: LineOf
+) -> list[FunctionTarget]:
     base = os.path.dirname(template)
     scope = _CloudFormationScope(document)
     resources = _mapping(document.get("Resources"))
@@ -412,7 +434,9 @@ def _cloudformation_functions(document: dict, template: str, line_of: LineOf) ->
             artifact = _lambda_code(properties, metadata, base, scope, notes)
         if scope.used_defaults:
             names = ", ".join(scope.used_defaults)
-            notes.append(f"values taken from the Default of parameter {names}; a deploy may override")
+            notes.append(
+                f"values taken from the Default of parameter {names}; a deploy may override"
+            )
         build_method = metadata.get("BuildMethod")
         targets.append(
             _target(
@@ -459,7 +483,9 @@ def _merge_sam_globals(global_value: Any, local_value: Any) -> Any:
     return local_value
 
 
-def _cloudformation_runtime(properties: dict, scope: _CloudFormationScope, notes: list[str]) -> str | None:
+def _cloudformation_runtime(
+    properties: dict, scope: _CloudFormationScope, notes: list[str]
+) -> str | None:
     if "Runtime" not in properties:
         notes.append("no Runtime in the template")
         return None
@@ -469,7 +495,9 @@ def _cloudformation_runtime(properties: dict, scope: _CloudFormationScope, notes
     return runtime
 
 
-def _cloudformation_architecture(properties: dict, scope: _CloudFormationScope, notes: list[str]) -> str:
+def _cloudformation_architecture(
+    properties: dict, scope: _CloudFormationScope, notes: list[str]
+) -> str:
     value = properties.get("Architectures")
     if value is None:
         return DEFAULT_ARCHITECTURE
@@ -485,7 +513,9 @@ def _cloudformation_architecture(properties: dict, scope: _CloudFormationScope, 
     return _architecture(architecture, notes)
 
 
-def _sam_code(properties: dict, base: str, scope: _CloudFormationScope, notes: list[str]) -> str | None:
+def _sam_code(
+    properties: dict, base: str, scope: _CloudFormationScope, notes: list[str]
+) -> str | None:
     if "InlineCode" in properties:
         notes.append("inline code (InlineCode)")
         return None
@@ -505,7 +535,11 @@ def _lambda_code(
         return asset
     code = properties.get("Code")
     if isinstance(code, dict) and not _is_intrinsic(code):
-        notes.append("inline code (Code.ZipFile)" if "ZipFile" in code else "the code is in S3 (Code S3Bucket/S3Key)")
+        notes.append(
+            "inline code (Code.ZipFile)"
+            if "ZipFile" in code
+            else "the code is in S3 (Code S3Bucket/S3Key)"
+        )
         return None
     return _code_path(scope.string(code), base, "Code", notes)
 
@@ -634,7 +668,9 @@ def _serverless_functions(document: dict, template: str, line_of: LineOf) -> lis
             notes.append(_image_note("image:"))
         else:
             runtime = _serverless_setting(function, provider, "runtime", variables, notes)
-        architecture = _architecture(_serverless_setting(function, provider, "architecture", variables, notes), notes)
+        architecture = _architecture(
+            _serverless_setting(function, provider, "architecture", variables, notes), notes
+        )
         artifact = (
             None
             if is_image
@@ -678,7 +714,9 @@ def _serverless_setting(
     raw = function.get(key, provider.get(key))
     if raw is None:
         if key == "runtime":
-            notes.append("no runtime in serverless.yml (the Framework's default depends on its version)")
+            notes.append(
+                "no runtime in serverless.yml (the Framework's default depends on its version)"
+            )
         return None
     value = variables.string(raw)
     if value is None:
@@ -723,7 +761,9 @@ def _serverless_artifact(
     return path
 
 
-def _serverless_layer_paths(document: dict, base: str, variables: _ServerlessVariables) -> dict[str, str]:
+def _serverless_layer_paths(
+    document: dict, base: str, variables: _ServerlessVariables
+) -> dict[str, str]:
     """Layer logical id -> local path (a zip from package.artifact, else the `path` folder).
 
     The id is the Framework's: getNormalizedResourceName ("-" -> "Dash", "_" -> "Underscore",
@@ -745,7 +785,9 @@ def _serverless_layer_paths(document: dict, base: str, variables: _ServerlessVar
 # Matching artifacts to functions
 
 
-def functions_by_artifact(artifacts: Sequence[str], search_dirs: Sequence[str]) -> dict[str, list[FunctionTarget]]:
+def functions_by_artifact(
+    artifacts: Sequence[str], search_dirs: Sequence[str]
+) -> dict[str, list[FunctionTarget]]:
     """Each artifact (as given) -> every function whose code it is, best match first.
 
     Best: the function's code path is the artifact; then the artifact lies inside the
@@ -771,12 +813,17 @@ def functions_by_artifact(artifacts: Sequence[str], search_dirs: Sequence[str]) 
     return result
 
 
-def functions_for_artifacts(artifacts: Sequence[str], search_dirs: Sequence[str]) -> dict[str, FunctionTarget]:
+def functions_for_artifacts(
+    artifacts: Sequence[str], search_dirs: Sequence[str]
+) -> dict[str, FunctionTarget]:
     """Each artifact (as given) -> the function it best matches; unmatched artifacts are absent.
 
     See functions_by_artifact for the order and for artifacts that hold several functions.
     """
-    return {artifact: found[0] for artifact, found in functions_by_artifact(artifacts, search_dirs).items()}
+    return {
+        artifact: found[0]
+        for artifact, found in functions_by_artifact(artifacts, search_dirs).items()
+    }
 
 
 def _targets_in(search_dirs: Sequence[str]) -> list[FunctionTarget]:
