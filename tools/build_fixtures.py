@@ -219,6 +219,16 @@ def core_fixtures() -> list[Fixture]:
                 {"GLIBC_2.34": ["__libc_start_main"]},
             ),
             glibc_c_fixture(
+                "reallocarray",
+                "reallocarray.c",
+                "2.26",
+                arch,
+                "Calls reallocarray(): needs GLIBC_2.26, exactly the provided.al2 maximum; "
+                "fails only on glibc 2.17 (Amazon Linux 1).",
+                "2.26",
+                {"GLIBC_2.26": ["reallocarray"]},
+            ),
+            glibc_c_fixture(
                 "close_range",
                 "close_range.c",
                 "2.34",
@@ -263,7 +273,8 @@ def core_fixtures() -> list[Fixture]:
             "hello.c",
             "2.26",
             "x86_64",
-            "Plain C hello linked against glibc 2.26 (the provided.al2 glibc): old versions only.",
+            "Plain C hello linked against glibc 2.26 (the provided.al2 glibc): old versions "
+            "only; byte-identical to hello-glibc2.17-x86_64, the target alone adds nothing.",
             "2.2.5",
             {},
         )
