@@ -342,6 +342,10 @@ def _link_problem(name: str, target: str) -> _Problem | None:
 def _name_problem(raw: str, max_bytes: int) -> _Problem | None:
     """Why a zip member name is unsafe or ambiguous to unpack, or None."""
     shown = _quoted(raw)
+    if not raw:
+        return _Problem(UNSAFE, "empty-name",
+                        "a zip member has an empty name: unzip tools cannot create it, and "
+                        "disagree on what to do instead")
     if "\x00" in raw:
         return _Problem(UNSAFE, "nul-in-name",
                         f"zip member {shown} has a NUL byte in its name: unzip tools cut it at "
@@ -483,7 +487,7 @@ class _ZipArtifact(Artifact):
         if not self._check_count(len(infos)):
             infos = infos[: self.limits.max_members]
         self.unpacked_size = sum(info.file_size for info in infos
-                                 if not info.is_dir() and not _is_link(info))
+                                 if not _is_dir(info) and not _is_link(info))
         self._check_overlap(infos)
         for info in infos:
             self._add(info)
@@ -497,7 +501,7 @@ class _ZipArtifact(Artifact):
             return
         name = _normalise(raw)
         mode = _zip_mode(info)
-        if info.is_dir() or (mode is not None and stat.S_ISDIR(mode)) or not name:
+        if _is_dir(info) or not name:
             return
         if name in self._infos:
             self._report(UNSAFE, "duplicate",
@@ -627,8 +631,10 @@ class _ZipArtifact(Artifact):
         file = self._file
         assert file is not None
         try:
-            file.seek(info.header_offset)
-            header = file.read(_LOCAL_HEADER.size)
+            header = b""
+            if info.header_offset >= 0:  # a crafted directory can point before the file start
+                file.seek(info.header_offset)
+                header = file.read(_LOCAL_HEADER.size)
             fields = _LOCAL_HEADER.unpack(header) if len(header) == _LOCAL_HEADER.size else None
             if fields is None or fields[0] != b"PK\x03\x04":
                 raise _Problem(UNREADABLE, "bad-local-header",
@@ -650,6 +656,12 @@ class _ZipArtifact(Artifact):
                            f"({_quoted(raw_name.decode('utf-8', 'replace'))}): unzip tools "
                            "disagree on what it is called")
         return info.header_offset + _LOCAL_HEADER.size + name_length + extra_length
+
+
+def _is_dir(info: zipfile.ZipInfo) -> bool:
+    # not ZipInfo.is_dir(): it fails on an empty name
+    mode = _zip_mode(info)
+    return info.filename.endswith("/") or (mode is not None and stat.S_ISDIR(mode))
 
 
 def _is_link(info: zipfile.ZipInfo) -> bool:
