@@ -183,6 +183,8 @@ class _Reader:
         header = self.elf.header
         machine_number = self.elf["e_machine"]
         machine = MACHINES.get(_machine_number(machine_number), str(machine_number))
+        if machine == "s390" and self.bits == 64:  # EM_S390 covers both; 64-bit is s390x
+            machine = "s390x"
         elf_type = {"ET_EXEC": "exec", "ET_DYN": "dyn", "ET_REL": "rel", "ET_CORE": "core"}
         phnum = header["e_phnum"]
         if phnum > MAX_PROGRAM_HEADERS:
