@@ -4,8 +4,8 @@
     python tools/build_fixtures.py            # fixtures + examples
     python tools/build_fixtures.py --no-examples
 
-Needs: `pip install ziglang` (0.17), the system gcc/g++ (Debian 12: GCC 12, glibc 2.36) for
-the C++ and GNU-ld fixtures, cargo for the Rust one, and binutils readelf to verify.
+Needs: `pip install ziglang` (0.17), the system g++ (Debian 12: GCC 12, glibc 2.36) for the
+C++ fixtures, cargo for the Rust one, and binutils readelf to verify.
 Every fixture states what it is for; after building, readelf must confirm it (machine,
 interpreter, needed libraries, version needs, symbols) or the script stops with an error.
 The outputs are committed, so the test suite needs none of these tools.
@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +71,6 @@ class Fixture:
     build: Callable[[Path, Workspace], None]
     expect: dict[str, Any]  # checked against readelf; see verify()
     same_dynamic_as: str | None = None  # for the section-header-less copy
-    notes: list[str] = field(default_factory=list)
 
 
 def run(command: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
@@ -81,19 +80,21 @@ def run(command: list[str], cwd: Path | None = None, env: dict[str, str] | None 
     return result.stderr
 
 
+def _zig_cc_command(target: str, sources: list[str], out: Path, flags: list[str]) -> list[str]:
+    return [
+        *ZIG,
+        "cc",
+        "-target",
+        target,
+        *flags,
+        *(str(SOURCES / s) for s in sources),
+        "-o",
+        str(out),
+    ]
+
+
 def zig_cc(target: str, sources: list[str], out: Path, *flags: str) -> None:
-    run(
-        [
-            *ZIG,
-            "cc",
-            "-target",
-            target,
-            *flags,
-            *(str(SOURCES / s) for s in sources),
-            "-o",
-            str(out),
-        ]
-    )
+    run(_zig_cc_command(target, sources, out, list(flags)))
 
 
 def zig_cc_with_linker_flags(
@@ -101,19 +102,7 @@ def zig_cc_with_linker_flags(
 ) -> None:
     """zig cc drops some linker flags (--disable-new-dtags, -z pack-relative-relocs), so take
     the ld.lld command zig runs (-v) and run it again through `zig ld.lld` with them added."""
-    log = run(
-        [
-            *ZIG,
-            "cc",
-            "-v",
-            "-target",
-            target,
-            *flags,
-            *(str(SOURCES / s) for s in sources),
-            "-o",
-            str(out),
-        ]
-    )
+    log = run(_zig_cc_command(target, sources, out, ["-v", *flags]))
     link_lines = [line for line in log.splitlines() if line.startswith("ld.lld ")]
     if not link_lines:
         raise FixtureError(f"zig cc -v printed no ld.lld command for {out.name}")
@@ -641,19 +630,6 @@ def all_fixtures() -> list[Fixture]:
 # ---------------------------------------------------------------------------------------------
 
 
-def exported_symbols(path: Path) -> set[str]:
-    """Defined dynamic symbols (readelf --dyn-syms, section index not UND)."""
-    text = subprocess.run(
-        ["readelf", "-W", "--dyn-syms", str(path)], capture_output=True, text=True, check=True
-    ).stdout
-    names = set()
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) >= 8 and parts[0].endswith(":") and parts[6] != "UND":
-            names.add(parts[7].split("@")[0])
-    return names
-
-
 def describe(path: Path, fixture: Fixture, sources: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The manifest entry, from readelf's view of the built file."""
     facts = readelf_facts.readelf_facts(path)
@@ -731,7 +707,7 @@ def verify(path: Path, fixture: Fixture, entry: dict[str, Any]) -> list[str]:
                 f"{tag} lacks symbols {sorted(set(names) - set(entry['symbols_at'][tag]))}"
             )
     if expect.get("exports"):
-        missing = set(expect["exports"]) - exported_symbols(path)
+        missing = set(expect["exports"]) - readelf_facts.defined_dynamic_symbols(path)
         if missing:
             problems.append(f"does not export {sorted(missing)}")
     if expect.get("dynamic_tags"):

@@ -158,6 +158,20 @@ def parse_undefined_versioned_symbols(text: str) -> dict[str, list[str]]:
     return by_version
 
 
+def parse_defined_symbols(text: str) -> set[str]:
+    """readelf --dyn-syms: names of the symbols this file defines (exports)."""
+    names = set()
+    for line in text.splitlines():
+        match = _SYMBOL_LINE.match(line)
+        if match and match.group("ndx") != "UND":
+            names.add(match.group("name").split("@")[0])
+    return names
+
+
+def defined_dynamic_symbols(path: Path) -> set[str]:
+    return parse_defined_symbols(_run_readelf(path, "--dyn-syms"))
+
+
 def parse_comment(text: str) -> list[str]:
     """readelf -p .comment: the producer strings (compiler, linker)."""
     strings = []
