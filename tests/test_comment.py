@@ -14,7 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from lambda_glibc_gate.comment import MAX_BODY, post_or_update
-from lambda_glibc_gate.render.markdown import COMMENT_MARKER
+from lambda_glibc_gate.render.markdown import COMMENT_MARKER, comment_marker, render_comment
+from lambda_glibc_gate.report import ArtifactReport, Finding, Report
 
 TOKEN = "ghs_test-token-that-must-never-leak"
 REPO = "octo/lambda-app"
@@ -164,6 +165,12 @@ def post(github: FakeGitHub, event: str, body: str, **kwargs) -> str:
     return post_or_update(body, TOKEN, github.url, REPO, event, **kwargs)
 
 
+def failing() -> Report:
+    artifact = ArtifactReport("fn.zip", "zip", "provided.al2023", "x86_64")
+    artifact.findings.append(Finding("glibc-too-new", "error", "bootstrap needs glibc 2.38", member="bootstrap"))
+    return Report(runtime={"id": "provided.al2023", "glibc": "2.34"}, artifacts=[artifact])
+
+
 def body(text: str = "❌ bootstrap needs glibc 2.38") -> str:
     return f"{COMMENT_MARKER}\n{text}\n"
 
@@ -306,3 +313,22 @@ def test_empty_token_or_bad_repository_warns_without_requests(github, event):
         "warning: could not comment (GITHUB_REPOSITORY"
     )
     assert github.requests == []
+
+
+def test_each_key_keeps_its_own_comment(github, event):
+    arm = post(github, event, render_comment(failing(), key="build/arm64"), key="build/arm64")
+    x86 = post(github, event, render_comment(failing(), key="build/x86_64"), key="build/x86_64")
+    plain = post(github, event, body(), key=None)
+    assert [s.split()[0] for s in (arm, x86, plain)] == ["created"] * 3
+    ids = [int(s.split()[-1]) for s in (arm, x86, plain)]
+    assert len(set(ids)) == 3
+    again = post(github, event, render_comment(failing(), key="build/x86_64") + "changed", key="build/x86_64")
+    assert again == f"updated comment {ids[1]}"
+    assert post(github, event, body("new"), key=None) == f"updated comment {ids[2]}"
+
+
+def test_key_cannot_break_out_of_the_hidden_comment():
+    marker = comment_marker("x --> <img src=x> <!--")
+    hidden = marker.split("\n")[1]
+    assert hidden.startswith("<!-- ") and hidden.endswith(" -->")
+    assert "-->" not in hidden[5:-4] and "<" not in hidden[5:-4] and "--" not in hidden[5:-4]

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from lambda_glibc_gate.render.markdown import COMMENT_MARKER
+from lambda_glibc_gate.render.markdown import comment_marker
 
 PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
 BOT_LOGIN = "github-actions[bot]"
@@ -35,27 +35,32 @@ class _CommentError(Exception):
     """A reason to give up, already phrased for the status line."""
 
 
-def fit_body(body: str, limit: int = MAX_BODY) -> str:
+def fit_body(body: str, marker: str = comment_marker(), limit: int = MAX_BODY) -> str:
     """The body with the marker first, cut (with a note) to at most `limit` characters."""
-    if not body.lstrip().startswith(COMMENT_MARKER):
-        body = f"{COMMENT_MARKER}\n{body}"
+    if not body.startswith(marker + "\n"):
+        body = f"{marker}\n{body}"
     if len(body) <= limit:
         return body
     return body[: limit - len(CUT_NOTE)] + CUT_NOTE
 
 
-def _is_ours(comment: Any, bot_login: str) -> bool:
+def _is_ours(comment: Any, bot_login: str, marker: str) -> bool:
+    """Written by the bot, and its first line(s) are exactly our marker (same key, or none)."""
     if not isinstance(comment, dict):
         return False
     user = comment.get("user") or {}
     body = comment.get("body")
-    return (
-        isinstance(user, dict)
-        and user.get("type") == "Bot"
-        and user.get("login") == bot_login
-        and isinstance(body, str)
-        and body.lstrip().startswith(COMMENT_MARKER)
-    )
+    if not (isinstance(user, dict) and user.get("type") == "Bot" and user.get("login") == bot_login):
+        return False
+    if not isinstance(body, str):
+        return False
+    lines = body.replace("\r\n", "\n").split("\n")
+    wanted = marker.split("\n")
+    if lines[: len(wanted)] != wanted:
+        return False
+    # Without a key, a keyed comment (another matrix leg's) is not ours either.
+    following = lines[len(wanted)] if len(lines) > len(wanted) else ""
+    return not following.startswith("<!-- lambda-glibc-gate key=")
 
 
 def _same(a: str, b: str) -> bool:
@@ -131,7 +136,7 @@ class _Api:
         except ValueError:
             raise _CommentError("the API answered with something that is not JSON") from None
 
-    def find_ours(self, repository: str, number: int, bot_login: str) -> dict[str, Any] | None:
+    def find_ours(self, repository: str, number: int, bot_login: str, marker: str) -> dict[str, Any] | None:
         url: str | None = f"{self.base}/repos/{repository}/issues/{number}/comments?per_page=100"
         for _ in range(MAX_PAGES):
             if url is None:
@@ -141,7 +146,7 @@ class _Api:
             if not isinstance(page, list):
                 raise _CommentError("the comment list is not a list")
             for comment in page:
-                if _is_ours(comment, bot_login):
+                if _is_ours(comment, bot_login, marker):
                     return comment
             url = response.links.get("next", {}).get("url")
         return None
@@ -157,11 +162,13 @@ def post_or_update(
     *,
     timeout: float = 10.0,
     bot_login: str = BOT_LOGIN,
+    key: str | None = None,
 ) -> str:
     """Create or update our sticky comment on the pull request; a one-line status, never raises.
 
     "created comment 123" | "updated comment 123" | "comment unchanged" |
     "skipped: not a pull request" | "warning: could not comment (...)".
+    `key` (the same as given to render_comment) keeps one comment per job or matrix leg.
     """
     if event_name not in PULL_REQUEST_EVENTS:
         return "skipped: not a pull request"
@@ -172,8 +179,9 @@ def post_or_update(
             raise _CommentError("GITHUB_REPOSITORY is not owner/name")
         number = _pull_request_number(event_path)
         api = _Api(api_url or "https://api.github.com", token, timeout)
-        body = fit_body(body)
-        ours = api.find_ours(repository, number, bot_login)
+        marker = comment_marker(key)
+        body = fit_body(body, marker)
+        ours = api.find_ours(repository, number, bot_login, marker)
         if ours is not None:
             comment_id = ours.get("id")
             if not isinstance(comment_id, int):

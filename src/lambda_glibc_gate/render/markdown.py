@@ -398,24 +398,35 @@ def render_summary(report: Report, workflow_location: WorkflowLine | None = None
     return _assemble(head, [row.render() for row in rows], details, [_footer(report)], limit, _utf8_size)
 
 
+def comment_marker(key: str | None = None) -> str:
+    """COMMENT_MARKER, plus a second hidden line naming `key` (one comment per matrix leg)."""
+    if not key:
+        return COMMENT_MARKER
+    safe = re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9._/:@+=-]", "_", key))[:100]
+    return f"{COMMENT_MARKER}\n<!-- lambda-glibc-gate key={safe} -->"
+
+
 def render_comment(
     report: Report,
     workflow_location: WorkflowLine | None = None,
     max_chars: int = 60_000,
     run_url: str | None = None,
+    key: str | None = None,
 ) -> str:
     """The sticky PR comment: starts with COMMENT_MARKER, lists only what fails.
 
     At most `max_chars` characters (never above GitHub's 65,536); `run_url` links the run
-    whose job summary has the full table.
+    whose job summary has the full table; `key` keeps one comment per job or matrix leg
+    (pass the same key to comment.post_or_update).
     """
+    marker = comment_marker(key)
     limit = min(max_chars, COMMENT_LIMIT - 1)
     verdict = _verdict(report, _binary_count(report))
     more = f"Full table in the [job summary]({run_url})." if run_url else None
     problems = _problems(report)
     if not problems:
-        return _truncate(COMMENT_MARKER + "\n" + verdict + "\n", limit, len)
-    head = [COMMENT_MARKER + "\n" + verdict]
+        return _truncate(marker + "\n" + verdict + "\n", limit, len)
+    head = [marker + "\n" + verdict]
     locator = _locator(report, workflow_location)
     if locator:
         head.append(locator)
