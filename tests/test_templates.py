@@ -23,6 +23,7 @@ from lambda_glibc_gate.templates import (
     functions_by_artifact,
     functions_for_artifacts,
     load_functions,
+    plan_artifacts,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "templates"
@@ -332,7 +333,9 @@ def test_find_templates_prefers_sam_build_output(tmp_path):
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    """A project folder after `sam build`, `serverless package` and `cdk synth`."""
+    """A project folder after `sam build` and `serverless package`, and a zip outside it."""
+    write(tmp_path / "elsewhere" / "other.zip", "")
+    tmp_path = tmp_path / "project"
     write(
         tmp_path / "template.yaml",
         # no CodeUri: the whole project folder is the code of this function
@@ -347,7 +350,6 @@ def project(tmp_path, monkeypatch):
     (tmp_path / "target" / "lambda" / "hello").mkdir(parents=True)
     with zipfile.ZipFile(tmp_path / "target" / "lambda" / "hello" / "bootstrap-dev.zip", "w") as z:
         z.writestr("bootstrap", "\x7fELF")
-    write(tmp_path / "elsewhere" / "other.zip", "")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -380,6 +382,42 @@ def test_an_artifact_holding_several_functions_lists_each(project):
     found = functions_by_artifact([str(project / ".aws-sam" / "build")], [str(project)])
     names = {target.name for target in found[str(project / ".aws-sam" / "build")]}
     assert {"HelloRust", "PyWorker"} <= names
+
+
+def test_plan_splits_a_build_folder_into_one_scan_per_function(project):
+    plan = plan_artifacts([".aws-sam/build", "../elsewhere/other.zip"], ["."])
+    planned = [(path, target.name if target else None) for path, target in plan]
+    assert planned == [
+        (os.path.join(".aws-sam", "build", "HelloRust"), "HelloRust"),
+        (os.path.join(".aws-sam", "build", "PyWorker"), "PyWorker"),
+        ("../elsewhere/other.zip", None),  # outside the project: no function
+    ]
+    runtimes = {target.name: target.runtime for _, target in plan if target}
+    assert runtimes == {"HelloRust": "provided.al2023", "PyWorker": "python3.11"}
+
+
+def test_plan_gives_a_shared_artifact_one_scan_per_runtime(tmp_path, monkeypatch):
+    # without package.individually every function ships .serverless/<service>.zip
+    write(
+        tmp_path / "serverless.yml",
+        "service: shop\nprovider: {name: aws, runtime: python3.12}\nfunctions:\n"
+        "  api: {handler: a.h}\n  cron: {handler: c.h}\n"
+        "  old: {handler: o.h, runtime: python3.9, architecture: arm64}\n",
+    )
+    with zipfile.ZipFile(write(tmp_path / ".serverless" / "shop.zip", ""), "w") as archive:
+        archive.writestr("a.py", "")
+    monkeypatch.chdir(tmp_path)
+    plan = plan_artifacts([".serverless/shop.zip"], ["."])
+    assert [(path, target.name, target.runtime, target.architecture) for path, target in plan] == [
+        (".serverless/shop.zip", "api", "python3.12", "x86_64"),
+        (".serverless/shop.zip", "old", "python3.9", "arm64"),
+    ]
+
+
+def test_plan_keeps_a_folder_whose_functions_are_not_built(tmp_path):
+    write(tmp_path / "template.yaml", SAM_BUILD.read_text())  # names HelloRust/, PyWorker/
+    (tmp_path / "empty").mkdir()
+    assert plan_artifacts([str(tmp_path)], [str(tmp_path)]) == [(str(tmp_path), None)]
 
 
 def test_unmatched_artifacts_are_absent(tmp_path):

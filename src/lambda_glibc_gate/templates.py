@@ -534,6 +534,9 @@ def _lambda_code(
     if asset is not None:
         return asset
     code = properties.get("Code")
+    if code is None:
+        notes.append("no Code in the template")
+        return None
     if isinstance(code, dict) and not _is_intrinsic(code):
         notes.append(
             "inline code (Code.ZipFile)"
@@ -641,8 +644,9 @@ def _literal(text: str) -> str | None:
 
 def _serverless_functions(document: dict, template: str, line_of: LineOf) -> list[FunctionTarget]:
     provider = _mapping(document.get("provider"))
-    if provider.get("name", "aws") != "aws":
-        return []  # another cloud: no Lambda functions here
+    cloud = provider.get("name", "aws")
+    if isinstance(cloud, str) and cloud != "aws" and "${" not in cloud:
+        return []  # another cloud (google, azure, …): no Lambda functions here
     base = os.path.dirname(template)
     variables = _ServerlessVariables(document)
     service = document.get("service")
@@ -790,26 +794,18 @@ def functions_by_artifact(
 ) -> dict[str, list[FunctionTarget]]:
     """Each artifact (as given) -> every function whose code it is, best match first.
 
-    Best: the function's code path is the artifact; then the artifact lies inside the
-    function's folder (deepest folder first: `.aws-sam/build/HelloFn/bootstrap`); then the
-    function's code lies inside the artifact (`.aws-sam/build` holds several functions).
-    Several functions sharing one artifact (Serverless without `individually`) all appear.
+    Best: the function's code path is the artifact; then functions whose code lies inside
+    the artifact (`.aws-sam/build` holds several); then functions whose code folder holds the
+    artifact (`.aws-sam/build/HelloFn/bootstrap`), deepest folder first. Several functions
+    sharing one artifact (Serverless without `individually`) all appear.
     Raises TemplateError for a template that cannot be read.
     """
     targets = _targets_in(search_dirs)
     result: dict[str, list[FunctionTarget]] = {}
     for artifact in artifacts:
-        artifact_path = os.path.realpath(artifact)
-        ranked = []
-        for order, target in enumerate(targets):
-            if target.artifact is None:
-                continue
-            rank = _match_rank(artifact_path, os.path.realpath(target.artifact))
-            if rank is not None:
-                ranked.append((rank, order, target))
+        ranked = _ranked_matches(artifact, targets)
         if ranked:
-            ranked.sort(key=lambda item: (item[0], item[1]))
-            result[artifact] = [target for _, _, target in ranked]
+            result[artifact] = [target for _, target in ranked]
     return result
 
 
@@ -818,12 +814,71 @@ def functions_for_artifacts(
 ) -> dict[str, FunctionTarget]:
     """Each artifact (as given) -> the function it best matches; unmatched artifacts are absent.
 
-    See functions_by_artifact for the order and for artifacts that hold several functions.
+    See functions_by_artifact for the order, and plan_artifacts for artifacts that hold
+    several functions.
     """
     return {
         artifact: found[0]
         for artifact, found in functions_by_artifact(artifacts, search_dirs).items()
     }
+
+
+def plan_artifacts(
+    artifacts: Sequence[str], search_dirs: Sequence[str]
+) -> list[tuple[str, FunctionTarget | None]]:
+    """What to scan, and as which function, so that each function gets its own verdict.
+
+    - an artifact that is (or lies inside) a function's code: (artifact, function), once per
+      distinct runtime and architecture among the functions sharing that code;
+    - a folder that holds several functions' code (`.aws-sam/build`, a project folder): one
+      (code path, function) per function whose code exists there;
+    - anything else: (artifact, None), for the scanner to report as unmatched.
+    Raises TemplateError for a template that cannot be read.
+    """
+    targets = _targets_in(search_dirs)
+    plan: list[tuple[str, FunctionTarget | None]] = []
+    for artifact in artifacts:
+        ranked = _ranked_matches(artifact, targets)
+        best_kind = ranked[0][0][0] if ranked else None
+        if best_kind in (_EXACT, _INSIDE_CODE):
+            best_code = os.path.realpath(ranked[0][1].artifact or "")
+            seen_settings: set[tuple[str | None, str]] = set()
+            for rank, target in ranked:
+                settings = (target.runtime, target.architecture)
+                same_code = os.path.realpath(target.artifact or "") == best_code
+                if rank[0] == best_kind and same_code and settings not in seen_settings:
+                    seen_settings.add(settings)
+                    plan.append((artifact, target))
+        elif best_kind == _HOLDS_CODE:
+            seen_code: set[tuple[str, str | None, str]] = set()
+            for rank, target in ranked:
+                if rank[0] != _HOLDS_CODE:
+                    continue  # a broader folder that also holds the artifact (CodeUri: .)
+                code = target.artifact or ""
+                key = (os.path.realpath(code), target.runtime, target.architecture)
+                if os.path.exists(code) and key not in seen_code:
+                    seen_code.add(key)
+                    plan.append((code, target))
+            if not seen_code:
+                plan.append((artifact, None))
+        else:
+            plan.append((artifact, None))
+    return plan
+
+
+def _ranked_matches(
+    artifact: str, targets: Sequence[FunctionTarget]
+) -> list[tuple[tuple[int, int], FunctionTarget]]:
+    artifact_path = os.path.realpath(artifact)
+    ranked = []
+    for order, target in enumerate(targets):
+        if target.artifact is None:
+            continue
+        rank = _match_rank(artifact_path, os.path.realpath(target.artifact))
+        if rank is not None:
+            ranked.append(((rank[0], rank[1], order), target))
+    ranked.sort(key=lambda item: item[0])
+    return [((rank[0], rank[1]), target) for rank, target in ranked]
 
 
 def _targets_in(search_dirs: Sequence[str]) -> list[FunctionTarget]:
@@ -838,13 +893,19 @@ def _targets_in(search_dirs: Sequence[str]) -> list[FunctionTarget]:
     return targets
 
 
+# How an artifact relates to a function's code path, best first
+_EXACT = 0  # the artifact is the code
+_HOLDS_CODE = 1  # the code lies inside the artifact folder: the user meant these functions
+_INSIDE_CODE = 2  # the artifact lies inside the code folder (a file, or CodeUri: .)
+
+
 def _match_rank(artifact: str, code: str) -> tuple[int, int] | None:
     if artifact == code:
-        return (0, 0)
-    if _is_within(artifact, code):
-        return (1, -len(code))  # the deepest enclosing code folder is the most specific
+        return (_EXACT, 0)
     if _is_within(code, artifact):
-        return (2, 0)
+        return (_HOLDS_CODE, 0)
+    if _is_within(artifact, code):
+        return (_INSIDE_CODE, -len(code))  # the deepest enclosing code folder is closest
     return None
 
 
