@@ -44,9 +44,9 @@ UNREADABLE = "unreadable-archive"
 TOO_LARGE = "package-too-large"
 
 # Reads start small (a magic-number check needs 4 bytes) and grow for members that are read whole.
-_FIRST_INPUT = 4 * 1024
+_FIRST_INPUT = 1024
 _INPUT_CHUNK = 1024 * 1024
-_FIRST_OUTPUT = 4 * 1024
+_FIRST_OUTPUT = 512
 _OUTPUT_CHUNK = 1024 * 1024
 # bzip2 and LZMA shrink a small run of zeros far beyond 1000:1; judge the ratio only on output
 # large enough to hurt.
@@ -387,14 +387,6 @@ def _zip_mode(info: zipfile.ZipInfo) -> int | None:
     return high if (info.create_system == 3 or high) else None
 
 
-def _raw_name_length(info: zipfile.ZipInfo) -> int:
-    encoding = "utf-8" if info.flag_bits & _FLAG_UTF8 else "cp437"
-    try:
-        return len(info.orig_filename.encode(encoding))
-    except UnicodeEncodeError:
-        return 0
-
-
 class _Inflate:
     """Raw deflate with the interface of bz2/lzma decompressors (needs_input, eof)."""
 
@@ -486,22 +478,22 @@ class _ZipArtifact(Artifact):
             return
         if not self._check_count(len(infos)):
             infos = infos[: self.limits.max_members]
-        self.unpacked_size = sum(info.file_size for info in infos
-                                 if not _is_dir(info) and not _is_link(info))
         self._check_overlap(infos)
         for info in infos:
-            self._add(info)
+            mode, kind = _zip_kind(info)
+            if kind == "file":
+                self.unpacked_size += info.file_size
+            self._add(info, mode, kind)
         self._check_total_size()
 
-    def _add(self, info: zipfile.ZipInfo) -> None:
+    def _add(self, info: zipfile.ZipInfo, mode: int | None, kind: str) -> None:
         raw = info.orig_filename
         problem = _name_problem(raw, self.limits.max_name_length)
         if problem is not None:
             self._report_problem(problem, safe_name(raw))
             return
         name = _normalise(raw)
-        mode = _zip_mode(info)
-        if _is_dir(info) or not name:
+        if kind == "dir" or not name:
             return
         if name in self._infos:
             self._report(UNSAFE, "duplicate",
@@ -510,7 +502,7 @@ class _ZipArtifact(Artifact):
             return
         self._infos[name] = info
         target = None
-        if _is_link(info):
+        if kind == "link":
             target = self._link_target(name, info)
             if target is None:
                 return
@@ -540,7 +532,8 @@ class _ZipArtifact(Artifact):
         them. The lower bound of each member's extent is enough to prove an overlap."""
         ordered = sorted(infos, key=lambda info: info.header_offset)
         for first, second in zip(ordered, ordered[1:], strict=False):
-            end = (first.header_offset + _LOCAL_HEADER.size + _raw_name_length(first)
+            # a name takes at least one byte per character, in cp437 or UTF-8
+            end = (first.header_offset + _LOCAL_HEADER.size + len(first.orig_filename)
                    + first.compress_size)
             if second.header_offset < end:
                 self._report(UNSAFE, "overlapping-members",
@@ -658,15 +651,14 @@ class _ZipArtifact(Artifact):
         return info.header_offset + _LOCAL_HEADER.size + name_length + extra_length
 
 
-def _is_dir(info: zipfile.ZipInfo) -> bool:
-    # not ZipInfo.is_dir(): it fails on an empty name
+def _zip_kind(info: zipfile.ZipInfo) -> tuple[int | None, str]:
+    """The member's Unix mode (or None) and what it is: "dir", "link" or "file".
+    Not ZipInfo.is_dir(): it fails on an empty name."""
     mode = _zip_mode(info)
-    return info.filename.endswith("/") or (mode is not None and stat.S_ISDIR(mode))
-
-
-def _is_link(info: zipfile.ZipInfo) -> bool:
-    mode = _zip_mode(info)
-    return mode is not None and stat.S_ISLNK(mode)
+    file_type = stat.S_IFMT(mode) if mode is not None else 0
+    if info.filename.endswith("/") or file_type == stat.S_IFDIR:
+        return mode, "dir"
+    return mode, "link" if file_type == stat.S_IFLNK else "file"
 
 
 def _stored(next_input: Callable[[], bytes]) -> Iterator[bytes]:
