@@ -12,6 +12,7 @@ extras: when one of them fails we warn, and the verdict stands.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import traceback
@@ -323,7 +324,17 @@ def _write_sarif(report: Report, location: WorkflowLocation | None, path: Path) 
     path.write_text(render(report, workflow_location=location, base_dir=".") + "\n", "utf-8")
 
 
-def _post_comment(report: Report, location: WorkflowLocation | None, token: str) -> None:
+def comment_key(settings: Settings) -> str:
+    """One sticky comment per workflow, job and configuration (each matrix leg its own)."""
+    workflow = os.environ.get("GITHUB_WORKFLOW_REF", "").split("@", 1)[0].rsplit("/", 1)[-1]
+    parts = [workflow, os.environ.get("GITHUB_JOB", ""), settings.runtime, settings.architecture]
+    if not settings.artifacts_are_default or settings.working_directory != ".":
+        where = "\n".join((settings.working_directory, *settings.artifacts)).encode()
+        parts.append(hashlib.sha256(where).hexdigest()[:8])
+    return "/".join(part for part in parts if part)
+
+
+def _post_comment(report: Report, location: WorkflowLocation | None, settings: Settings) -> None:
     from lambda_glibc_gate.comment import post_or_update
     from lambda_glibc_gate.render.markdown import render_comment
 
@@ -332,14 +343,16 @@ def _post_comment(report: Report, location: WorkflowLocation | None, token: str)
     if env.get("GITHUB_REPOSITORY") and env.get("GITHUB_RUN_ID"):
         server = env.get("GITHUB_SERVER_URL") or "https://github.com"
         run_url = f"{server}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
-    body = render_comment(report, workflow_location=location, run_url=run_url)
+    key = comment_key(settings)
+    body = render_comment(report, workflow_location=location, run_url=run_url, key=key)
     status = post_or_update(
         body,
-        token,
+        settings.token,
         env.get("GITHUB_API_URL") or "https://api.github.com",
         env.get("GITHUB_REPOSITORY", ""),
         env.get("GITHUB_EVENT_PATH", ""),
         env.get("GITHUB_EVENT_NAME", ""),
+        key=key,
     )
     if status.startswith("warning:"):
         gha.warning(status.removeprefix("warning:").strip(), title=f"{TITLE}: PR comment")
@@ -416,7 +429,7 @@ def run() -> int:
         sarif_path = _output_path(directory, settings.sarif)
         _extra("write the SARIF file", lambda: _write_sarif(report, location, sarif_path))
     if settings.comment:
-        _extra("comment on the pull request", lambda: _post_comment(report, location, token))
+        _extra("comment on the pull request", lambda: _post_comment(report, location, settings))
     gha.untrusted_log(_verdict_line(report))
     return EXIT_FAIL if report.verdict == "fail" else EXIT_PASS
 
