@@ -83,7 +83,7 @@ def glibc_fixes(
             )
         )
     if newer_runtime is not None:
-        fixes.append(_runtime_fix(newer_runtime))
+        fixes.append(runtime_fix(newer_runtime))
     return tuple(fixes)
 
 
@@ -160,7 +160,7 @@ def _npm_fix(ctx: Context) -> Fix:
     )
 
 
-def _runtime_fix(runtime: object) -> Fix:
+def runtime_fix(runtime: object) -> Fix:
     runtime_id = getattr(runtime, "id", str(runtime))
     deprecation = getattr(runtime, "deprecation", None)
     when = f" (supported until {deprecation.isoformat()})" if deprecation else ""

@@ -169,7 +169,7 @@ def check_libraries(member: str, resolutions: list[Resolution], target: Target) 
             if library is not None and getattr(library, "status", "present") == "unknown":
                 findings.append(_unknown_library(member, resolution, target, getattr(library, "note", "")))
             continue
-        if not target.library_list_complete:
+        if resolution.known_absent is None and not target.library_list_complete:
             findings.append(_unknown_library(member, resolution, target, ""))
             continue
         findings.append(_missing_library(member, resolution, target))
@@ -178,22 +178,46 @@ def check_libraries(member: str, resolutions: list[Resolution], target: Target) 
 
 def _missing_library(member: str, resolution: Resolution, target: Target) -> Finding:
     searched = ":".join(resolution.searched)
+    note = getattr(resolution.known_absent, "note", "")
+    fixes = [
+        advice.Fix(
+            f"Bundle {resolution.soname} (and what it needs) in the package's lib/ folder, or link it statically",
+            f"mkdir -p lib && cp /path/to/{resolution.soname} lib/   # searched: {searched}",
+        )
+    ]
+    newer = _runtime_with_library(resolution.soname, target)
+    if newer is not None:
+        fixes.insert(
+            0, advice.Fix(f"Or move the function to {newer.id}, whose OS has it", f"Runtime: {newer.id}", "yaml")
+        )
     return Finding(
         "missing-library",
         "error",
         f"{member} needs {resolution.soname}, which is not in the package, its layers or "
-        f"{target.runtime.os_name} ({target.runtime.id}): `error while loading shared libraries: "
-        f"{resolution.soname}: cannot open shared object file`",
+        f"{target.runtime.os_name} ({target.runtime.id}){f' — {note}' if note else ''}: "
+        f"`error while loading shared libraries: {resolution.soname}: cannot open shared object file`",
         member=member,
         required=resolution.soname,
-        details={"library": resolution.soname, "searched": list(resolution.searched)},
-        fixes=(
-            advice.Fix(
-                f"Bundle {resolution.soname} (and what it needs) in the package's lib/ folder, or link it statically",
-                f"mkdir -p lib && cp /path/to/{resolution.soname} lib/   # searched: {searched}",
-            ),
-        ),
+        details={
+            "library": resolution.soname,
+            "searched": list(resolution.searched),
+            **({"newer_runtime": newer.id} if newer is not None else {}),
+        },
+        fixes=tuple(fixes),
     )
+
+
+def _runtime_with_library(soname: str, target: Target):
+    """The oldest newer runtime of the same language whose OS has `soname`."""
+    from lambda_glibc_gate.runtimes import system_libraries
+
+    for runtime in target.newer_runtimes:
+        if runtime.os == getattr(target.runtime, "os", None):
+            continue
+        entry = system_libraries(runtime.os, target.architecture).get(soname)
+        if entry is not None and entry.status == "present":
+            return runtime
+    return None
 
 
 def _unknown_library(member: str, resolution: Resolution, target: Target, note: str) -> Finding:
@@ -226,14 +250,13 @@ def failing_needs(info: ElfInfo, resolutions: dict[str, Resolution], target: Tar
             if need.version not in resolution.info.version_defs:
                 failing.append((need, f"{resolution.path} does not define it"))
             continue
-        reason = _system_lacks(need.version, target)
+        reason = _system_lacks(need.version, target.limits)
         if reason:
             failing.append((need, reason))
     return failing
 
 
-def _system_lacks(tag: str, target: Target) -> str | None:
-    limits = target.limits
+def _system_lacks(tag: str, limits) -> str | None:
     if tag == "GLIBC_PRIVATE":
         return "GLIBC_PRIVATE is internal to one glibc build"
     if is_glibc_abi_tag(tag):
@@ -339,6 +362,29 @@ def _symbols(failing: list[tuple[VersionNeed, str]]) -> tuple[str, ...]:
     return tuple(out[:SYMBOLS_IN_REPORT])
 
 
+# Why a symbol-less tag is needed, for the message.
+_TAG_MEANING = {"GLIBC_ABI_DT_RELR": "packed relative relocations from linking with -z pack-relative-relocs"}
+
+
+def _needs_phrase(failing: list[tuple[VersionNeed, str]], shown: int = SYMBOLS_IN_MESSAGE) -> str:
+    """ "GLIBC_2.38 (`strlcpy`, `__isoc23_strtol`), GLIBC_2.36 (`arc4random`) and 4 more", newest first."""
+    parts = []
+    budget = shown
+    hidden = 0
+    for need, _ in sorted(failing, key=lambda item: _tag_sort(item[0].version), reverse=True):
+        count = max(need.symbol_count, len(need.symbols))
+        names = list(need.symbols[: max(budget, 0)])
+        budget -= len(names)
+        hidden += count - len(names)
+        if names:
+            parts.append(f"{need.version} (" + ", ".join(f"`{n}`" for n in names) + ")")
+        elif need.version in _TAG_MEANING:
+            parts.append(f"{need.version} ({_TAG_MEANING[need.version]})")
+        else:
+            parts.append(need.version)
+    return ", ".join(parts) + (f" and {hidden} more symbol(s)" if hidden > 0 else "")
+
+
 def _symbol_phrase(symbols: tuple[str, ...], total: int) -> str:
     if not symbols:
         return ""
@@ -352,26 +398,17 @@ def _glibc_too_new(member: str, info: ElfInfo, failing, target: Target, ctx: adv
     known = [r for r in releases if r != "unknown"]
     required = max(known, key=glibc_key) if known else "unknown"
     symbols = _symbols(failing)
-    total = sum(max(n.symbol_count, len(n.symbols)) for n, _ in failing)
-    newer = (
-        next(
-            (
-                r
-                for r in target.newer_runtimes
-                if glibc_key(r.limits_for(target.architecture).glibc) >= glibc_key(required)
-            ),
-            None,
-        )
-        if required != "unknown"
-        else None
-    )
+    newer = newer_runtime_accepting(failing, target)
     package = f" [{ctx.package.describe()}]" if ctx.package is not None else ""
     message = (
-        f"{member}{package} needs GLIBC_{required} but {target.runtime.id} has glibc {target.glibc}: "
-        f"{_tags(failing)}{_symbol_phrase(symbols, total)}"
+        f"{member}{package} needs glibc {required}, but {target.runtime.id} has glibc {target.glibc}: "
+        f"{_needs_phrase(failing)}"
     )
+    bundled = sorted({reason for _, reason in failing if reason.endswith("does not define it")})
+    if bundled:
+        message += f" ({'; '.join(bundled)})"
     if any(r == "unknown" for r in releases):
-        message += "; a GLIBC_ABI tag no glibc up to the runtime's defines"
+        message += "; no glibc release up to the runtime's defines that GLIBC_ABI tag"
     fixes = advice.glibc_fixes(ctx, required, newer, list(target.runners))
     return Finding(
         "glibc-too-new",
@@ -390,7 +427,19 @@ def _glibc_too_new(member: str, info: ElfInfo, failing, target: Target, ctx: adv
     )
 
 
+def newer_runtime_accepting(failing: list[tuple[VersionNeed, str]], target: Target):
+    """The oldest newer runtime of the same language whose OS defines every failing version."""
+    if any(reason.endswith("does not define it") for _, reason in failing):
+        return None  # a bundled library decides; another runtime changes nothing
+    for runtime in target.newer_runtimes:
+        limits = runtime.limits_for(target.architecture)
+        if all(_system_lacks(need.version, limits) is None for need, _ in failing):
+            return runtime
+    return None
+
+
 def _libstdcxx_too_new(member: str, failing, target: Target, ctx: advice.Context) -> Finding:
+    newer = newer_runtime_accepting(failing, target)
     symbols = _symbols(failing)
     total = sum(max(n.symbol_count, len(n.symbols)) for n, _ in failing)
     limits = target.limits
@@ -419,8 +468,11 @@ def _libstdcxx_too_new(member: str, failing, target: Target, ctx: advice.Context
         required=sorted({n.version for n, _ in failing}, key=_tag_sort)[-1],
         available=f"GLIBCXX_{limits.glibcxx}",
         symbols=symbols,
-        fixes=advice.libstdcxx_fixes(ctx),
-        details={"versions": sorted({n.version for n, _ in failing}, key=_tag_sort, reverse=True)},
+        fixes=advice.libstdcxx_fixes(ctx) + ((advice.runtime_fix(newer),) if newer is not None else ()),
+        details={
+            "versions": sorted({n.version for n, _ in failing}, key=_tag_sort, reverse=True),
+            **({"newer_runtime": newer.id} if newer is not None else {}),
+        },
     )
 
 

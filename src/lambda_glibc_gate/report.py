@@ -103,6 +103,7 @@ class ArtifactReport:
     binaries: list[BinaryReport] = field(default_factory=list)
     function: str | None = None  # function name when the runtime came from a template
     unpacked_size: int = 0
+    glibc: str | None = None  # the glibc this artifact was judged against (after --glibc)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -111,6 +112,7 @@ class ArtifactReport:
             "runtime": self.runtime,
             "architecture": self.architecture,
             "function": self.function,
+            "glibc": self.glibc,
             "unpacked_size": self.unpacked_size,
             "findings": [finding.to_json() for finding in self.findings],
             "binaries": [binary.to_json() for binary in self.binaries],

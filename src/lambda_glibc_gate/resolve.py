@@ -47,6 +47,7 @@ class Resolution:
     info: ElfInfo | None = None  # the ELF that satisfies the need (package / layer)
     library: object | None = None  # runtimes.SystemLibrary for system hits
     searched: tuple[str, ...] = ()  # directories tried, in order
+    known_absent: object | None = None  # the database entry saying the OS lacks it
 
 
 class Filesystem:
@@ -137,7 +138,11 @@ class Filesystem:
             if directory not in searched:
                 searched.append(directory)
         hit = self._system(soname, searched)
-        return hit or Resolution(soname, "missing", searched=tuple(searched))
+        if hit is not None:
+            return hit
+        entry = self.system_libraries.get(soname)
+        absent = entry if getattr(entry, "status", None) == "absent" else None
+        return Resolution(soname, "missing", searched=tuple(searched), known_absent=absent)
 
     def _system(self, soname: str, searched: list[str]) -> Resolution | None:
         library = self.system_libraries.get(soname)

@@ -12,6 +12,7 @@ from lambda_glibc_gate.archive import UsageError, expand_paths, open_artifact, s
 from lambda_glibc_gate.elf import MalformedElf, read_elf
 from lambda_glibc_gate.report import ArtifactReport, BinaryReport, Finding, Report, severity_rank
 from lambda_glibc_gate.resolve import LAYER_ROOT, TASK_ROOT, Filesystem, Tree
+from lambda_glibc_gate.versions import glibc_key
 
 ARCHITECTURES = ("x86_64", "arm64")
 ARCH_ALIASES = {
@@ -226,6 +227,7 @@ def judge(collected: Collected, layers: list[Tree], target: checks.Target, as_la
         target.architecture,
         unpacked_size=collected.unpacked_size,
     )
+    report.glibc = target.glibc
     report.findings += collected.findings
     report.findings += checks.check_runtime_architecture(target)
     report.findings += checks.check_deprecated(target)
@@ -305,20 +307,19 @@ def _result(findings: list[Finding]) -> str:
 
 
 def runtime_hint(report: Report, assignments: dict, today: date) -> list[Finding]:
-    """When every failing binary would load on one newer runtime, say so once."""
-    failing = [f for f in report.all_findings() if f.rule == "glibc-too-new"]
-    if not failing or any(f.details.get("newer_runtime") is None for f in failing):
+    """When one newer runtime would clear every error, say it once at the top."""
+    errors = [f for f in report.all_findings() if f.severity == "error"]
+    if not errors or any(f.details.get("newer_runtime") is None for f in errors):
         return []
-    candidates = {f.details["newer_runtime"] for f in failing}
-    newest = max(candidates, key=lambda rid: runtimes.get_runtime(rid).limits_for("x86_64").glibc)
-    runtime = runtimes.get_runtime(newest)
-    until = f" (deprecated from {runtime.deprecation.isoformat()})" if runtime.deprecation else ""
+    candidates = [runtimes.get_runtime(f.details["newer_runtime"]) for f in errors]
+    # The newest of the runtimes each error needs clears them all (same language, newer OS).
+    runtime = max(candidates, key=lambda r: (glibc_key(r.glibc or "0"), r.id))
+    until = f" (supported until {runtime.deprecation.isoformat()})" if runtime.deprecation else ""
     return [
         Finding(
             "runtime-hint",
             "note",
-            f"every binary that fails here would load on {runtime.id}{until}: moving the function "
-            "there is the smallest fix",
+            f"every error here goes away on {runtime.id}{until}: moving the function there is the smallest fix",
             details={"runtime": runtime.id},
         )
     ]

@@ -1,0 +1,256 @@
+"""The scanner end to end on real zips: what Lambda's loader would do, and the fix offered."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from lambda_glibc_gate.archive import UsageError
+from lambda_glibc_gate.runtimes import UnknownRuntimeError
+from lambda_glibc_gate.scan import ScanOptions, scan
+from conftest import REGULAR, elf_fixture
+
+TODAY = date(2026, 11, 27)
+
+
+def run(paths, **options):
+    options.setdefault("today", TODAY)
+    return scan(paths if isinstance(paths, list) else [paths], ScanOptions(**options))
+
+
+def rules(report, severity=None):
+    return sorted(f.rule for f in report.all_findings() if severity is None or f.severity == severity)
+
+
+def only(report, rule):
+    found = [f for f in report.all_findings() if f.rule == rule]
+    assert len(found) == 1, [f.message for f in report.all_findings()]
+    return found[0]
+
+
+def test_bootstrap_needing_glibc_2_38_fails_on_al2023_naming_the_symbols(make_zip):
+    # GIVEN a bootstrap linked against glibc 2.38 (strlcpy, C23 strtol), as on ubuntu-latest
+    package = make_zip({"bootstrap": elf_fixture("strlcpy_strtol-glibc2.38-x86_64")})
+    # WHEN scanned for provided.al2023 (glibc 2.34)
+    report = run(package, runtime="provided.al2023")
+    # THEN it fails, naming the file, the versions and the symbols behind them
+    assert report.verdict == "fail"
+    finding = only(report, "glibc-too-new")
+    assert finding.member == "bootstrap"
+    assert (finding.required, finding.available) == ("2.38", "2.34")
+    assert "strlcpy@GLIBC_2.38" in finding.symbols
+    assert "__isoc23_strtol@GLIBC_2.38" in finding.symbols
+    assert "`__isoc23_strtol`" in finding.message and "2.34" in finding.message
+    # AND the fix targets the runtime's glibc, never ubuntu-22.04 (glibc 2.35 > 2.34)
+    codes = "\n".join(fix.code for fix in finding.fixes)
+    assert "x86_64-linux-gnu.2.34" in codes
+    assert "ubuntu-22.04" not in codes
+    assert report.max_glibc == "2.38"
+
+
+def test_the_same_zip_passes_with_a_glibc_override(make_zip):
+    package = make_zip({"bootstrap": elf_fixture("strlcpy_strtol-glibc2.38-x86_64")})
+    report = run(package, runtime="provided.al2023", glibc="2.39")
+    assert report.verdict == "pass", [f.message for f in report.all_findings()]
+
+
+def test_a_2_34_need_passes_on_al2023_and_fails_on_al2_with_advice_to_move(make_zip):
+    package = make_zip({"bootstrap": elf_fixture("close_range-glibc2.34-x86_64")})
+    assert run(package, runtime="provided.al2023").verdict == "pass"
+    report = run(package, runtime="provided.al2")
+    finding = only(report, "glibc-too-new")
+    assert (finding.required, finding.available) == ("2.34", "2.26")
+    assert finding.details["newer_runtime"] == "provided.al2023"
+    assert any("provided.al2023" in fix.title for fix in finding.fixes)
+    assert any("close_range@GLIBC_2.34" == s for s in finding.symbols)
+    # the report-wide hint names the runtime that would accept every failing binary
+    assert [n.details["runtime"] for n in report.notices] == ["provided.al2023"]
+
+
+@pytest.mark.parametrize(
+    ("fixture", "glibc"),
+    [("dl_find_object-glibc2.35-x86_64", "2.35"), ("arc4random-glibc2.36-x86_64", "2.36"),
+     ("relr-glibc2.38-x86_64", "2.36")],
+)
+def test_each_newer_need_fails_on_al2023_with_its_release(make_zip, fixture, glibc):
+    report = run(make_zip({"bootstrap": elf_fixture(fixture)}), runtime="provided.al2023")
+    assert only(report, "glibc-too-new").required == glibc
+
+
+def test_ubuntu_22_04_is_offered_only_when_its_glibc_fits(make_zip):
+    # 2.26 need on al2023: 22.04 (2.35) is above 2.34, so never offered; and on a custom
+    # target of glibc 2.35 it is, with its deprecation date
+    package = make_zip({"bootstrap": elf_fixture("dl_find_object-glibc2.35-x86_64")})
+    report = run(package, runtime="provided.al2023")
+    assert "ubuntu-22.04" not in "\n".join(f.code for f in only(report, "glibc-too-new").fixes)
+
+
+def test_arm64_binary_in_an_x86_function_is_exec_format_error(make_zip):
+    report = run(make_zip({"bootstrap": elf_fixture("hello-glibc2.34-aarch64")}), architecture="x86_64")
+    finding = only(report, "arch-mismatch")
+    assert "exec format error" in finding.message
+    assert run(make_zip({"bootstrap": elf_fixture("hello-glibc2.34-aarch64")}),
+               architecture="arm64").verdict == "pass"
+
+
+@pytest.mark.parametrize("fixture", ["hello-glibc2.17-i386", "hello-glibc2.17-s390x"])
+def test_32_bit_and_big_endian_files_are_arch_mismatches(make_zip, fixture):
+    report = run(make_zip({"bootstrap": elf_fixture(fixture)}))
+    assert "arch-mismatch" in rules(report)
+
+
+def test_aarch64_needs_are_judged_like_x86_64(make_zip):
+    package = make_zip({"bootstrap": elf_fixture("strlcpy_strtol-glibc2.38-aarch64")})
+    finding = only(run(package, architecture="arm64"), "glibc-too-new")
+    assert finding.required == "2.38"
+
+
+def test_dynamic_musl_binary_has_a_loader_amazon_linux_lacks(make_zip):
+    report = run(make_zip({"bootstrap": elf_fixture("musl_dynamic-x86_64")}))
+    finding = only(report, "bad-interpreter")
+    assert "ld-musl" in finding.message
+
+
+def test_static_musl_binary_passes_with_a_note(make_zip):
+    report = run(make_zip({"bootstrap": elf_fixture("musl_static-x86_64")}))
+    assert report.verdict == "pass"
+    assert rules(report) == ["static-binary"]
+    assert report.artifacts[0].binaries[0].static is True
+
+
+def test_weak_version_need_never_fails(make_zip):
+    report = run(make_zip({"bootstrap": elf_fixture("weak_version_need-glibc2.38-x86_64")}))
+    assert report.verdict == "pass", [f.message for f in report.all_findings()]
+    assert "weak-version" in rules(report)
+
+
+def test_stripped_binary_without_section_headers_is_judged_from_the_dynamic_segment(make_zip):
+    package = make_zip({"bootstrap": elf_fixture("no_section_headers-glibc2.34-x86_64")})
+    assert run(package, runtime="provided.al2023").verdict == "pass"
+    assert only(run(package, runtime="provided.al2"), "glibc-too-new").required == "2.34"
+
+
+def test_cxx_binary_needing_glibcxx_3_4_30_fails_on_al2023_with_the_override_hint(make_zip):
+    package = make_zip({"bootstrap": elf_fixture("cxx_condvar-glibcxx3.4.30-x86_64")})
+    finding = only(run(package), "libstdcxx-too-new")
+    assert "GLIBCXX_3.4.30" in finding.message
+    assert "--glibcxx 3.4.33" in finding.message
+    assert "libstdcxx-too-new" not in rules(run(package, glibcxx="3.4.33"))
+
+
+def test_bootstrap_missing_names_the_one_in_a_subfolder(make_zip):
+    package = make_zip({"target/lambda/api/bootstrap": elf_fixture("hello-glibc2.34-x86_64")})
+    finding = only(run(package), "bootstrap-missing")
+    assert "target/lambda/api/bootstrap" in finding.message
+    # python runtimes need no bootstrap
+    assert "bootstrap-missing" not in rules(run(package, runtime="python3.12"))
+
+
+def test_bootstrap_without_execute_bit_is_permission_denied(make_zip):
+    package = make_zip({"bootstrap": (elf_fixture("hello-glibc2.34-x86_64"), REGULAR)})
+    assert "permission denied" in only(run(package), "bootstrap-not-executable").message
+    windows = make_zip({"bootstrap": (elf_fixture("hello-glibc2.34-x86_64"), None)})
+    assert only(run(windows), "bootstrap-not-executable").severity == "warning"
+
+
+def test_shell_script_bootstrap_is_fine_and_the_elf_files_beside_it_are_checked(make_zip):
+    package = make_zip({
+        "bootstrap": b"#!/bin/sh\nexec ./bin/app\n",
+        "bin/app": elf_fixture("strlcpy_strtol-glibc2.38-x86_64"),
+    })
+    report = run(package)
+    assert only(report, "glibc-too-new").member == "bin/app"
+    crlf = make_zip({"bootstrap": b"#!/bin/sh\r\nexec ./bin/app\r\n"})
+    assert "bad-interpreter" in rules(run(crlf))
+
+
+def test_deprecated_runtime_is_a_warning_with_its_dates(make_zip):
+    package = make_zip({"bootstrap": elf_fixture("hello-glibc2.17-x86_64")})
+    report = run(package, runtime="provided.al2")
+    finding = only(report, "deprecated-runtime")
+    assert finding.severity == "warning" and "2026-07-31" in finding.message
+    assert report.verdict == "pass"
+    assert run(package, runtime="provided.al2", fail_on="warning").verdict == "fail"
+
+
+def test_library_bundled_with_runpath_is_checked_through_the_library(make_zip):
+    # GIVEN app (glibc 2.17) with RUNPATH $ORIGIN/lib and lib/libfoo.so needing GLIBC_2.38
+    package = make_zip({
+        "bootstrap": elf_fixture("app_runpath"),
+        "lib/libfoo.so": elf_fixture("lib/libfoo.so"),
+    })
+    report = run(package)
+    finding = only(report, "glibc-too-new")
+    assert finding.member == "lib/libfoo.so"
+    # AND without the library the executable cannot start at all
+    alone = run(make_zip({"bootstrap": elf_fixture("app_runpath")}))
+    assert any(f.rule == "missing-library" and "libfoo.so" in f.message for f in alone.all_findings())
+
+
+def test_library_from_a_layer_under_opt_lib_resolves(make_zip):
+    layer = make_zip({"lib/libfoo.so": elf_fixture("lib/libfoo.so")}, name="layer.zip")
+    package = make_zip({"bootstrap": elf_fixture("app_runpath")})
+    report = run(package, layers=(layer,))
+    assert "missing-library" not in rules(report)
+    # the layer is scanned as mounted at /opt: its own need on glibc 2.38 fails
+    assert only(run(layer, as_layer=True), "glibc-too-new").member == "lib/libfoo.so"
+
+
+def test_libssl_1_1_is_missing_on_al2023_and_libssl_3_on_al2(make_zip):
+    old = make_zip({"bootstrap": elf_fixture("needs_libssl1.1-x86_64")})
+    new = make_zip({"bootstrap": elf_fixture("needs_libssl3-x86_64")})
+    missing = only(run(old, runtime="provided.al2023"), "missing-library")
+    assert missing.severity == "error" and "libssl.so.1.1" in missing.message
+    assert "missing-library" not in rules(run(new, runtime="provided.al2023"))
+    assert only(run(new, runtime="provided.al2"), "missing-library").required == "libssl.so.3"
+
+
+def test_python_extension_is_attributed_and_gets_the_pip_fix(tmp_path):
+    report = run("examples/python-function.zip", runtime="python3.11")
+    finding = only(report, "glibc-too-new")
+    assert finding.details["package"].startswith("mypkg 1.0.0")
+    fix = finding.fixes[0].code
+    assert "--platform manylinux_2_26_x86_64" in fix and "--python-version 3.11" in fix
+    assert "python3.12" in {n.details["runtime"] for n in report.notices}
+    assert run("examples/python-function.zip", runtime="python3.12").verdict == "pass"
+
+
+def test_json_report_has_the_contract_fields(make_zip):
+    package = make_zip({"bootstrap": elf_fixture("strlcpy_strtol-glibc2.38-x86_64")})
+    data = run(package).to_json()
+    assert data["verdict"] == "fail"
+    assert data["runtime"]["id"] == "provided.al2023" and data["runtime"]["glibc"] == "2.34"
+    artifact = data["artifacts"][0]
+    assert artifact["path"] == package
+    finding = next(f for f in artifact["findings"] if f["rule"] == "glibc-too-new")
+    assert {"rule", "severity", "member", "message", "required", "available", "symbols"} <= set(finding)
+    binary = artifact["binaries"][0]
+    assert binary["member"] == "bootstrap"
+    assert binary["machine"] == "x86_64"
+    assert binary["interpreter"] == "/lib64/ld-linux-x86-64.so.2"
+    assert binary["static"] is False
+    assert binary["needed"] == ["libc.so.6"]
+    assert binary["glibc_required"] == "2.38"
+
+
+def test_several_artifacts_make_one_report_and_a_bad_one_does_not_stop_the_rest(make_zip, tmp_path):
+    good = make_zip({"bootstrap": elf_fixture("hello-glibc2.34-x86_64")})
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"PK\x03\x04 this is not really a zip")
+    report = run([good, str(broken)])
+    assert [a.path for a in report.artifacts] == [good, str(broken)]
+    assert report.artifacts[0].binaries and not report.artifacts[0].findings
+    assert "unreadable-archive" in {f.rule for f in report.artifacts[1].findings}
+
+
+def test_unusable_arguments_raise_one_line_errors(make_zip):
+    package = make_zip({"bootstrap": elf_fixture("hello-glibc2.34-x86_64")})
+    with pytest.raises(UnknownRuntimeError, match="provided.al2023"):
+        run(package, runtime="provided.al2024")
+    with pytest.raises(UsageError):
+        run(package, architecture="sparc")
+    with pytest.raises(UsageError):
+        run(package, glibc="two")
+    with pytest.raises(UsageError):
+        run("does/not/exist/*.zip")
