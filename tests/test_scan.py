@@ -254,3 +254,58 @@ def test_unusable_arguments_raise_one_line_errors(make_zip):
         run(package, glibc="two")
     with pytest.raises(UsageError):
         run("does/not/exist/*.zip")
+
+
+def _sam_build_project(tmp_path):
+    """A real .aws-sam/build: a Rust function on arm64 (al2023) and a Python one on x86_64."""
+    import shutil
+    from pathlib import Path
+
+    build = tmp_path / ".aws-sam" / "build"
+    build.mkdir(parents=True)
+    shutil.copy(Path(__file__).parent / "fixtures" / "templates" / "sam-build" / "template.yaml", build)
+    (build / "HelloRust").mkdir()
+    rust = build / "HelloRust" / "bootstrap"
+    rust.write_bytes(elf_fixture("strlcpy_strtol-glibc2.38-aarch64"))
+    rust.chmod(0o755)
+    (build / "PyWorker" / "mypkg").mkdir(parents=True)
+    (build / "PyWorker" / "app.py").write_text("def handler(event, context):\n    return 1\n")
+    (build / "PyWorker" / "mypkg" / "_speedups.cpython-311-x86_64-linux-gnu.so").write_bytes(
+        elf_fixture("_speedups.cpython-312-x86_64-linux-gnu.so"))
+    (build / "SharedLayer").mkdir()
+    return build
+
+
+def test_runtime_auto_gives_one_verdict_per_function_from_the_sam_build(tmp_path, monkeypatch):
+    # GIVEN sam build output with two functions of different runtimes and architectures
+    build = _sam_build_project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    # WHEN the build folder is scanned with --runtime auto
+    report = run(".aws-sam/build", runtime="auto", template_dirs=(str(tmp_path),))
+    # THEN each function is judged against its own runtime and architecture
+    by_function = {a.function: a for a in report.artifacts}
+    assert set(by_function) == {"HelloRust", "PyWorker"}
+    rust, python = by_function["HelloRust"], by_function["PyWorker"]
+    assert (rust.runtime, rust.architecture) == ("provided.al2023", "arm64")
+    assert (python.runtime, python.architecture) == ("python3.11", "x86_64")
+    rust_finding = next(f for f in rust.findings if f.rule == "glibc-too-new")
+    assert rust_finding.required == "2.38"
+    # the SAM BuildMethod says cargo-lambda: the fix is the cargo lambda command for arm64
+    assert "aarch64-unknown-linux-gnu.2.34" in rust_finding.fixes[0].code
+    python_finding = next(f for f in python.findings if f.rule == "glibc-too-new")
+    assert (python_finding.required, python_finding.available) == ("2.28", "2.26")
+    assert build.exists()
+
+
+def test_runtime_auto_without_a_matching_function_says_so(make_zip, tmp_path):
+    package = make_zip({"bootstrap": elf_fixture("hello-glibc2.34-x86_64")})
+    report = run(package, runtime="auto", template_dirs=(str(tmp_path),))
+    assert rules(report) == ["no-runtime"]
+    assert report.verdict == "fail"
+
+
+def test_runtime_auto_with_a_broken_template_is_a_one_line_error(make_zip, tmp_path):
+    (tmp_path / "template.yaml").write_text("Resources:\n  Fn: [unclosed\n")
+    package = make_zip({"bootstrap": elf_fixture("hello-glibc2.34-x86_64")})
+    with pytest.raises(UsageError, match=r"template\.yaml:\d+"):
+        run(package, runtime="auto", template_dirs=(str(tmp_path),))

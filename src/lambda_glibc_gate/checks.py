@@ -50,8 +50,12 @@ class Target:
         return self.limits.glibc
 
 
-def toolchain_of(member: str, info: ElfInfo) -> str:
-    """Which toolchain built the file — the fix depends on it."""
+def toolchain_of(member: str, info: ElfInfo, build_method: str | None = None) -> str:
+    """Which toolchain built the file — the fix depends on it.
+
+    Evidence in the file wins; a SAM BuildMethod (rust-cargolambda, go1.x) fills the gap
+    when a stripped executable carries none.
+    """
     base = member.rsplit("/", 1)[-1]
     if base.endswith(".node") or {"napi_register_module_v1", "node_register_module_v"} & info.exports:
         return "node-addon"
@@ -61,6 +65,11 @@ def toolchain_of(member: str, info: ElfInfo) -> str:
         return "go"
     if "rust" in info.markers:
         return "rust"
+    method = (build_method or "").lower()
+    if info.is_executable and method.startswith("rust"):
+        return "rust"
+    if info.is_executable and method.startswith("go"):
+        return "go"
     if "libstdc++.so.6" in info.needed or any(
         n.version.startswith(("GLIBCXX_", "CXXABI_")) for n in info.version_needs
     ):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -55,6 +56,17 @@ class Collected:
     unpacked_size: int = 0
 
 
+@dataclass
+class Job:
+    """One verdict to give: an artifact judged as one function (or with the given runtime)."""
+
+    path: str
+    runtime: object | None  # runtimes.Runtime; None when it could not be settled
+    architecture: str
+    function: object | None = None  # templates.FunctionTarget for --runtime auto
+    problem: str | None = None  # why the runtime is unknown
+
+
 def scan(paths: Sequence[str], options: ScanOptions) -> Report:
     """Scan every artifact; raises UsageError / UnknownRuntimeError for unusable arguments."""
     architecture = _architecture(options.architecture)
@@ -65,40 +77,39 @@ def scan(paths: Sequence[str], options: ScanOptions) -> Report:
         raise UsageError(f"--fail-on takes error, warning or never, not {options.fail_on!r}")
     today = options.today or date.today()
     artifact_paths = expand_paths(paths)
-    layer_trees = []
-    layer_findings: list[Finding] = []
-    for layer in expand_paths(options.layers) if options.layers else []:
-        collected = collect(layer, LAYER_ROOT)
-        layer_trees.append(collected.tree)
-        layer_findings += [replace(f, message=f"layer {layer}: {f.message}") for f in collected.findings]
+    layers = [_layer(path) for path in (expand_paths(options.layers) if options.layers else [])]
 
     if options.runtime == "auto":
-        assignments = _functions(artifact_paths, options)
+        jobs = _jobs_from_templates(artifact_paths, options)
     else:
         runtime = runtimes.get_runtime(options.runtime)
-        assignments = {path: (runtime, architecture, None) for path in artifact_paths}
+        jobs = [Job(path, runtime, architecture) for path in artifact_paths]
 
+    mount = LAYER_ROOT if options.as_layer else TASK_ROOT
+    collected_once: dict[str, Collected] = {}
     reports = []
-    for path in artifact_paths:
-        runtime, arch, function = assignments.get(path, (None, architecture, None))
-        mount = LAYER_ROOT if options.as_layer else TASK_ROOT
-        collected = collect(path, mount)
-        if runtime is None:
-            report = ArtifactReport(path, collected.kind, "unknown", arch, function=function)
-            report.findings.append(
-                Finding(
-                    "no-runtime",
-                    "error",
-                    f"no function in the templates uses {path}, so its runtime is unknown: pass --runtime",
-                    details={},
-                )
-            )
+    for job in jobs:
+        if job.path not in collected_once:
+            collected_once[job.path] = collect(job.path, mount)
+        collected = collected_once[job.path]
+        function_name = getattr(job.function, "name", None)
+        if job.runtime is None:
+            report = ArtifactReport(job.path, collected.kind, "unknown", job.architecture, function=function_name)
+            report.findings.append(Finding("no-runtime", "error", job.problem or "runtime unknown: pass --runtime"))
             reports.append(report)
             continue
-        target = target_for(runtime, arch, options, today)
-        report = judge(collected, layer_trees, target, options.as_layer)
-        report.function = function
-        report.findings[:0] = layer_findings
+        function_layers = [_layer(p) for p in getattr(job.function, "layers", ()) if os.path.exists(p)]
+        job_layers = layers + function_layers
+        target = target_for(job.runtime, job.architecture, options, today)
+        report = judge(
+            collected,
+            [tree for tree, _ in job_layers],
+            target,
+            options.as_layer,
+            build_method=getattr(job.function, "build_method", None),
+        )
+        report.function = function_name
+        report.findings[:0] = [finding for _, findings in job_layers for finding in findings]
         reports.append(report)
 
     runtime_json = (
@@ -107,8 +118,14 @@ def scan(paths: Sequence[str], options: ScanOptions) -> Report:
         else _runtime_json(target_for(runtimes.get_runtime(options.runtime), architecture, options, today))
     )
     result = Report(runtime=runtime_json, artifacts=reports, fail_on=options.fail_on)
-    result.notices.extend(runtime_hint(result, assignments, today))
+    result.notices.extend(runtime_hint(result))
     return result
+
+
+def _layer(path: str) -> tuple[Tree, list[Finding]]:
+    """A layer as Lambda mounts it at /opt, and what was wrong with reading it."""
+    collected = collect(path, LAYER_ROOT)
+    return collected.tree, [replace(f, message=f"layer {path}: {f.message}") for f in collected.findings]
 
 
 def _architecture(value: str) -> str:
@@ -118,20 +135,37 @@ def _architecture(value: str) -> str:
     return arch
 
 
-def _functions(artifact_paths: list[str], options: ScanOptions) -> dict:
+def _jobs_from_templates(artifact_paths: list[str], options: ScanOptions) -> list[Job]:
+    """--runtime auto: one job per function whose code an artifact is, holds or lies in."""
     from lambda_glibc_gate import templates
 
     try:
-        found = templates.functions_for_artifacts(artifact_paths, list(options.template_dirs))
+        plan = templates.plan_artifacts(artifact_paths, list(options.template_dirs))
     except templates.TemplateError as error:
         raise UsageError(str(error)) from None
-    assignments = {}
-    for path, function in found.items():
-        if function.runtime is None:
+    jobs = []
+    where = ", ".join(options.template_dirs)
+    for path, function in plan:
+        if function is None:
+            problem = (
+                f"no function in the templates found in {where} uses {path}, so its runtime is "
+                "unknown: pass --runtime, or --template-dir where the template is"
+            )
+            jobs.append(Job(path, None, "x86_64", problem=problem))
             continue
-        runtime = runtimes.get_runtime(function.runtime)
-        assignments[path] = (runtime, _architecture(function.architecture), function.name)
-    return assignments
+        architecture = ARCH_ALIASES.get(function.architecture.lower(), "x86_64")
+        label = f"function {function.name} ({function.template}:{function.line})"
+        if function.runtime is None:
+            note = function.note or "its runtime is not in the template"
+            jobs.append(Job(path, None, architecture, function, problem=f"{label}: {note}"))
+            continue
+        try:
+            runtime = runtimes.get_runtime(function.runtime)
+        except runtimes.UnknownRuntimeError as error:
+            jobs.append(Job(path, None, architecture, function, problem=f"{label}: {error}"))
+            continue
+        jobs.append(Job(path, runtime, architecture, function))
+    return jobs
 
 
 def target_for(runtime, architecture: str, options: ScanOptions, today: date) -> checks.Target:
@@ -218,7 +252,13 @@ def collect(path: str, mount: str) -> Collected:
 
 
 # -- judgement ------------------------------------------------------------------------
-def judge(collected: Collected, layers: list[Tree], target: checks.Target, as_layer: bool = False) -> ArtifactReport:
+def judge(
+    collected: Collected,
+    layers: list[Tree],
+    target: checks.Target,
+    as_layer: bool = False,
+    build_method: str | None = None,
+) -> ArtifactReport:
     runtime = target.runtime
     report = ArtifactReport(
         collected.artifact_path,
@@ -246,7 +286,7 @@ def judge(collected: Collected, layers: list[Tree], target: checks.Target, as_la
         machine,
     )
     for member, info in sorted(tree.elves.items()):
-        binary, findings = _judge_binary(member, info, tree, filesystem, target, collected)
+        binary, findings = _judge_binary(member, info, tree, filesystem, target, collected, build_method)
         report.binaries.append(binary)
         report.findings += findings
     return report
@@ -259,9 +299,10 @@ def _judge_binary(
     filesystem: Filesystem,
     target: checks.Target,
     collected: Collected,
+    build_method: str | None = None,
 ) -> tuple[BinaryReport, list[Finding]]:
     package = collected.packages.owner(member) if collected.packages is not None else None
-    toolchain = checks.toolchain_of(member, info)
+    toolchain = checks.toolchain_of(member, info, build_method)
     shown = safe_name(member)
     findings: list[Finding] = []
     findings += checks.check_architecture(shown, info, target, toolchain)
@@ -278,6 +319,7 @@ def _judge_binary(
             glibc_available=target.glibc,
             member=shown,
             package=package,
+            build_method=build_method,
         )
         findings += checks.check_versions(shown, info, resolutions, target, ctx)
         findings += checks.static_note(shown, info)
@@ -306,7 +348,7 @@ def _result(findings: list[Finding]) -> str:
     return {2: "fail", 1: "warning"}.get(worst, "pass")
 
 
-def runtime_hint(report: Report, assignments: dict, today: date) -> list[Finding]:
+def runtime_hint(report: Report) -> list[Finding]:
     """When one newer runtime would clear every error, say it once at the top."""
     errors = [f for f in report.all_findings() if f.severity == "error"]
     if not errors or any(f.details.get("newer_runtime") is None for f in errors):
