@@ -176,3 +176,67 @@ def _expand(directory: str, origin: str, machine: str) -> str:
         # A relative RPATH is relative to the process's cwd, /var/task on Lambda.
         directory = posixpath.join(TASK_ROOT, directory)
     return posixpath.normpath(directory)
+
+
+MAX_LOADED_OBJECTS = 4096  # per root: far above any real dependency tree
+
+
+@dataclass
+class Loaded:
+    """One object as ld.so loads it for some root, and how its DT_NEEDED resolved there."""
+
+    path: str  # absolute path on Lambda
+    info: ElfInfo
+    tree: Tree
+    member: str
+    resolutions: dict[str, Resolution]
+
+
+def load_trees(filesystem: Filesystem, roots: list[tuple[Tree, str]]) -> dict[str, list[Loaded]]:
+    """Walk each root's dependencies breadth-first, as ld.so's _dl_map_object_deps does.
+
+    A soname already loaded for this root is reused (ld.so matches loaded objects by
+    soname before searching), and DT_RPATH is inherited down the loader chain while the
+    loader has no DT_RUNPATH — which is why a bundled library without RPATH of its own
+    still finds its siblings. Returns absolute path -> every context it was loaded in.
+    """
+    contexts: dict[str, list[Loaded]] = {}
+    for root_tree, root_member in roots:
+        root_info = root_tree.elves[root_member]
+        root_path = root_tree.absolute(root_member)
+        loaded: dict[str, Resolution] = {}
+        if root_info.soname:
+            loaded[root_info.soname] = Resolution(
+                root_info.soname, "package", root_path, root_member, root_tree, root_info
+            )
+        queue = [(root_path, root_info, root_tree, root_member, ())]
+        seen = {root_path}
+        while queue and len(seen) <= MAX_LOADED_OBJECTS:
+            path, info, tree, member, chain = queue.pop(0)
+            resolutions: dict[str, Resolution] = {}
+            for soname in info.needed:
+                if soname not in loaded:
+                    loaded[soname] = filesystem.resolve(path, info, soname, chain)
+                resolution = loaded[soname]
+                resolutions[soname] = resolution
+                child = resolution.info
+                if child is None or resolution.path in seen or resolution.tree is None:
+                    continue
+                seen.add(resolution.path)
+                # The child inherits this object's RPATH (ignored when it has RUNPATH) and the chain.
+                own = () if info.runpath else tuple((posixpath.dirname(path), d) for d in info.rpath)
+                queue.append((resolution.path, child, resolution.tree, resolution.member, own + chain))
+            contexts.setdefault(path, []).append(Loaded(path, info, tree, member, resolutions))
+    return contexts
+
+
+def roots_of(tree: Tree) -> list[tuple[Tree, str]]:
+    """Where loading starts: executables, extension modules, and libraries nothing needs."""
+    needed = {soname for info in tree.elves.values() for soname in info.needed}
+    roots = []
+    for member, info in sorted(tree.elves.items()):
+        name = posixpath.basename(member)
+        entry_point = info.is_executable or bool(info.exports)
+        if entry_point or (info.soname not in needed and name not in needed):
+            roots.append((tree, member))
+    return roots

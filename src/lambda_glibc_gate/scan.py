@@ -12,7 +12,7 @@ from lambda_glibc_gate import advice, checks, runtimes
 from lambda_glibc_gate.archive import UsageError, expand_paths, open_artifact, safe_name
 from lambda_glibc_gate.elf import MalformedElf, read_elf
 from lambda_glibc_gate.report import ArtifactReport, BinaryReport, Finding, Report, severity_rank
-from lambda_glibc_gate.resolve import LAYER_ROOT, TASK_ROOT, Filesystem, Tree
+from lambda_glibc_gate.resolve import LAYER_ROOT, TASK_ROOT, Filesystem, Tree, load_trees, roots_of
 from lambda_glibc_gate.versions import glibc_key
 
 ARCHITECTURES = ("x86_64", "arm64")
@@ -285,22 +285,36 @@ def judge(
         runtimes.library_search_path(runtime),
         machine,
     )
+    contexts = load_trees(filesystem, roots_of(tree))
     for member, info in sorted(tree.elves.items()):
-        binary, findings = _judge_binary(member, info, tree, filesystem, target, collected, build_method)
+        path = tree.absolute(member)
+        loaded = [c.resolutions for c in contexts.get(path, [])]
+        if not loaded:  # reached from nowhere (a dlopen'ed plugin?): judged on its own
+            loaded = [{soname: filesystem.resolve(path, info, soname) for soname in info.needed}]
+        binary, findings = _judge_binary(member, info, loaded, target, collected, build_method)
         report.binaries.append(binary)
         report.findings += findings
+    # Libraries from layers that this package loads are checked too: they fail it just the same.
+    for path, loaded_contexts in sorted(contexts.items()):
+        first = loaded_contexts[0]
+        if first.tree is tree:
+            continue
+        _, findings = _judge_binary(
+            path, first.info, [c.resolutions for c in loaded_contexts], target, collected, build_method
+        )
+        report.findings += [f for f in findings if f.severity != "note"]
     return report
 
 
 def _judge_binary(
     member: str,
     info,
-    tree: Tree,
-    filesystem: Filesystem,
+    contexts: list[dict],
     target: checks.Target,
     collected: Collected,
     build_method: str | None = None,
 ) -> tuple[BinaryReport, list[Finding]]:
+    """Findings for one ELF file: as exec sees it, then as ld.so loads it in each context."""
     package = collected.packages.owner(member) if collected.packages is not None else None
     toolchain = checks.toolchain_of(member, info, build_method)
     shown = safe_name(member)
@@ -308,8 +322,6 @@ def _judge_binary(
     findings += checks.check_architecture(shown, info, target, toolchain)
     if not findings:
         findings += checks.check_interpreter(shown, info, target, toolchain)
-        resolutions = {soname: filesystem.resolve(tree.absolute(member), info, soname) for soname in info.needed}
-        findings += checks.check_libraries(shown, list(resolutions.values()), target)
         ctx = advice.Context(
             toolchain=toolchain,
             runtime_id=target.runtime.id,
@@ -321,7 +333,14 @@ def _judge_binary(
             package=package,
             build_method=build_method,
         )
-        findings += checks.check_versions(shown, info, resolutions, target, ctx)
+        seen: set[tuple[str, str]] = set()
+        for resolutions in contexts:
+            for finding in checks.check_libraries(shown, list(resolutions.values()), target) + checks.check_versions(
+                shown, info, resolutions, target, ctx
+            ):
+                if (finding.rule, finding.message) not in seen:
+                    seen.add((finding.rule, finding.message))
+                    findings.append(finding)
         findings += checks.static_note(shown, info)
     for finding in findings:
         finding.member = member
