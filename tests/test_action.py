@@ -615,3 +615,35 @@ def test_image_install_steps_work_in_a_fresh_venv(tmp_path):
     subprocess.run([str(python), "-c", check], check=True)
     freeze = subprocess.run([str(python), "-m", "pip", "freeze"], check=True, capture_output=True, text=True).stdout
     assert "PyGithub" not in freeze
+
+
+def _our_steps(workflow: dict):
+    for job_id, job in workflow["jobs"].items():
+        for step in job.get("steps", []):
+            uses = step.get("uses", "")
+            if uses == "./" or uses.startswith("lambda-glibc-gate/lambda-glibc-gate@"):
+                yield job_id, step
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((REPO / "examples" / "workflows").glob("*.yml")) + [REPO / ".github/workflows/ci.yml"],
+    ids=lambda path: path.name,
+)
+def test_workflows_pass_only_declared_inputs_and_read_declared_outputs(path):
+    text = path.read_text(encoding="utf-8")
+    workflow = yaml.safe_load(text)
+    for _, step in _our_steps(workflow):
+        assert set(step.get("with", {})) <= set(ACTION_YML["inputs"]), step
+    for output in re.findall(r"steps\.[\w-]+\.outputs\.([\w-]+)", text):
+        assert output in ACTION_YML["outputs"], output
+
+
+def test_failure_example_annotates_its_runs_on_line():
+    from lambda_glibc_gate.workflow import locate_runs_on
+
+    path = REPO / "examples" / "workflows" / "rust-ubuntu-latest-failure.yml"
+    text = path.read_text(encoding="utf-8")
+    location = locate_runs_on(text, "x.yml", "build")
+    assert location is not None and location.value == "ubuntu-latest"
+    assert text.splitlines()[location.line - 1].strip() == "runs-on: ubuntu-latest"
