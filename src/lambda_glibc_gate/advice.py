@@ -186,7 +186,7 @@ def exec_bit_fix() -> Fix:
     )
 
 
-def arch_fixes(toolchain: str, binary_arch: str, function_arch: str) -> tuple[Fix, ...]:
+def arch_fixes(toolchain: str, binary_arch: str, function_arch: str, glibc: str) -> tuple[Fix, ...]:
     fixes = (
         [Fix(f"Or run the function on {binary_arch}", f"Architectures: [{binary_arch}]", "yaml")]
         if binary_arch in RUST_TRIPLE
@@ -203,7 +203,7 @@ def arch_fixes(toolchain: str, binary_arch: str, function_arch: str) -> tuple[Fi
         ),
         "python-extension": Fix(
             f"Install {function_arch} wheels",
-            f"pip install --platform manylinux2014_{MANYLINUX_ARCH[function_arch]} "
+            f"pip install --platform manylinux_{glibc.replace('.', '_')}_{MANYLINUX_ARCH[function_arch]} "
             "--only-binary=:all: --target package/ -r requirements.txt",
         ),
         "node-addon": Fix(
@@ -213,7 +213,7 @@ def arch_fixes(toolchain: str, binary_arch: str, function_arch: str) -> tuple[Fi
     }
     default = Fix(
         f"Compile for {function_arch}",
-        f"python -m ziglang cc -target {ZIG_TRIPLE[function_arch]}.<glibc> …",
+        f"python -m ziglang cc -target {ZIG_TRIPLE[function_arch]}.{glibc} …",
     )
     return (build.get(toolchain, default), *fixes)
 

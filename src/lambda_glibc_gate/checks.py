@@ -124,7 +124,7 @@ def check_architecture(member: str, info: ElfInfo, target: Target, toolchain: st
             member=member,
             required=info.machine,
             available=wanted,
-            fixes=advice.arch_fixes(toolchain, binary_arch, target.architecture),
+            fixes=advice.arch_fixes(toolchain, binary_arch, target.architecture, target.glibc),
         )
     ]
 

@@ -322,8 +322,11 @@ def _judge_binary(
     findings += checks.check_architecture(shown, info, target, toolchain)
     if not findings:
         findings += checks.check_interpreter(shown, info, target, toolchain)
+        # A file a wheel or npm package installed is fixed by installing another build of it.
+        ecosystem = getattr(package, "ecosystem", None)
+        advised = {"pypi": "python-extension", "npm": "node-addon"}.get(ecosystem, toolchain)
         ctx = advice.Context(
-            toolchain=toolchain,
+            toolchain=advised,
             runtime_id=target.runtime.id,
             runtime_family=target.runtime.family,
             language_version=target.runtime.language_version,

@@ -14,18 +14,21 @@ def render(report: Report, colour: bool = False, show_notes: bool = False) -> st
         return f"{_COLOURS[key]}{text}{_RESET}" if colour else text
 
     lines: list[str] = []
+    printed_fixes: set = set()
     for notice in report.notices:
         lines.append(paint(f"hint: {notice.message}", "note"))
     for artifact in report.artifacts:
         function = f" (function {artifact.function})" if artifact.function else ""
-        glibc = _glibc_of(report, artifact.runtime)
+        glibc = artifact.glibc
         lines.append(
             f"{artifact.path}{function}: {artifact.runtime} {artifact.architecture}"
             f"{f', glibc {glibc}' if glibc else ''} — {len(artifact.binaries)} ELF file(s)"
         )
         shown = [f for f in artifact.findings if show_notes or f.severity != "note"]
         for finding in shown:
-            lines.extend(_finding_lines(finding, paint))
+            repeated = bool(finding.fixes) and finding.fixes in printed_fixes
+            printed_fixes.add(finding.fixes)
+            lines.extend(_finding_lines(finding, paint, repeated))
         if not shown:
             lines.append("  " + paint("ok", "pass") + _static_summary(artifact))
     errors, warnings = report.count("error"), report.count("warning")
@@ -40,9 +43,11 @@ def render(report: Report, colour: bool = False, show_notes: bool = False) -> st
     return "\n".join(lines) + "\n"
 
 
-def _finding_lines(finding: Finding, paint) -> list[str]:
+def _finding_lines(finding: Finding, paint, repeated: bool = False) -> list[str]:
     lines = [f"  {paint(_LABEL[finding.severity], finding.severity)} [{finding.rule}] {finding.message}"]
-    if finding.fixes:
+    if repeated:
+        lines.append("    fix: as above")
+    elif finding.fixes:
         first = finding.fixes[0]
         lines.append(f"    fix: {first.title}:")
         lines.extend(f"      {line}" for line in first.code.splitlines())
@@ -51,12 +56,6 @@ def _finding_lines(finding: Finding, paint) -> list[str]:
             more = " …" if "\n" in other.code else ""
             lines.append(f"    or:  {other.title}: {code}{more}")
     return lines
-
-
-def _glibc_of(report: Report, runtime_id: str) -> str | None:
-    if report.runtime.get("id") == runtime_id:
-        return report.runtime.get("glibc")
-    return None
 
 
 def _static_summary(artifact) -> str:
