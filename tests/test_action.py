@@ -647,3 +647,60 @@ def test_failure_example_annotates_its_runs_on_line():
     location = locate_runs_on(text, "x.yml", "build")
     assert location is not None and location.value == "ubuntu-latest"
     assert text.splitlines()[location.line - 1].strip() == "runs-on: ubuntu-latest"
+
+
+# -- annotation planning on the report model ---------------------------------------------------
+
+
+def _report(findings: list) -> action.Report:
+    from lambda_glibc_gate.report import ArtifactReport
+
+    artifact = ArtifactReport("fn.zip", "zip", "provided.al2023", "x86_64", findings=findings)
+    return action.Report(runtime={"id": "provided.al2023", "glibc": "2.34"}, artifacts=[artifact])
+
+
+def test_warnings_keep_one_annotation_free_for_the_action_itself():
+    from lambda_glibc_gate.report import Finding
+
+    findings = [
+        Finding("libstdcxx-too-new", "warning", f"lib{i}.so needs GLIBCXX_3.4.30", member=f"lib{i}.so")
+        for i in range(12)
+    ]
+    planned = action.plan_annotations(_report(findings), None)
+    assert [a.kind for a in planned] == ["warning"] * 9
+    assert "and 4 more" in planned[-1].title
+    listed = "\n".join(a.title + a.message for a in planned)
+    assert all(f"lib{i}.so" in listed for i in range(12))
+
+
+def test_findings_of_one_binary_share_one_annotation_of_the_worst_kind():
+    from lambda_glibc_gate.report import Finding
+
+    findings = [
+        Finding("libstdcxx-too-new", "warning", "needs GLIBCXX_3.4.30", member="bootstrap"),
+        Finding("glibc-too-new", "error", "needs GLIBC_2.38", member="bootstrap", required="2.38"),
+        Finding("static-binary", "note", "static", member="other"),
+    ]
+    (planned,) = action.plan_annotations(_report(findings), None)
+    assert planned.kind == "error"
+    assert "glibc-too-new" in planned.title and "libstdcxx-too-new" in planned.title
+    assert planned.message.index("GLIBC_2.38") < planned.message.index("GLIBCXX_3.4.30")
+
+
+def test_huge_findings_are_cut_below_the_runner_limit():
+    from lambda_glibc_gate.report import Finding, Fix
+
+    finding = Finding(
+        "glibc-too-new",
+        "error",
+        "x" * 10_000,
+        member="m" * 5000,
+        required="2.38",
+        available="2.34",
+        symbols=tuple(f"sym{i}@GLIBC_2.38" for i in range(5000)),
+        fixes=(Fix("f" * 5000, "line\n" * 5000),),
+    )
+    (planned,) = action.plan_annotations(_report([finding]), None)
+    assert len(planned.message) <= action.MAX_MESSAGE < runner.MAX_ISSUE_MESSAGE
+    assert "and 4992 more" in planned.message
+    assert len(planned.title) <= 250
