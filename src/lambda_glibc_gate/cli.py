@@ -113,6 +113,7 @@ def _run_scan(args: argparse.Namespace) -> int:
         layers=tuple(args.layer),
         as_layer=args.as_layer,
         template_dirs=tuple(args.template_dir) or (".",),
+        progress=_progress if sys.stderr.isatty() else None,
     )
     try:
         report = scan(args.paths, options)
@@ -120,6 +121,9 @@ def _run_scan(args: argparse.Namespace) -> int:
         return _fatal(str(error))
     except KeyboardInterrupt:
         return _fatal("interrupted")
+    finally:
+        if sys.stderr.isatty():
+            sys.stderr.write("\r\033[K")
     text = render_report(report, args.format, colour=_colour(args), notes=args.notes)
     if args.output:
         try:
@@ -134,6 +138,12 @@ def _run_scan(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return EXIT_FAIL if report.verdict == "fail" else EXIT_PASS
+
+
+def _progress(done: int, total: int, path: str) -> None:
+    """One self-erasing status line on a terminal's stderr: long scans show they are alive."""
+    sys.stderr.write(f"\r\033[Kscanning {done + 1}/{total}: {path[-60:]}")
+    sys.stderr.flush()
 
 
 def render_report(report, output_format: str, colour: bool = False, notes: bool = False) -> str:

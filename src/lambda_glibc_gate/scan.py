@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -40,6 +40,7 @@ class ScanOptions:
     as_layer: bool = False
     today: date | None = None  # for tests of dates; None = today
     template_dirs: tuple[str, ...] = (".",)  # where --runtime auto looks for templates
+    progress: Callable[[int, int, str], None] | None = None  # (done, total, path) before each artifact
 
 
 @dataclass
@@ -88,7 +89,9 @@ def scan(paths: Sequence[str], options: ScanOptions) -> Report:
     mount = LAYER_ROOT if options.as_layer else TASK_ROOT
     collected_once: dict[str, Collected] = {}
     reports = []
-    for job in jobs:
+    for number, job in enumerate(jobs):
+        if options.progress is not None:
+            options.progress(number, len(jobs), job.path)
         if job.path not in collected_once:
             collected_once[job.path] = collect(job.path, mount)
         collected = collected_once[job.path]
