@@ -193,17 +193,16 @@ class _Reader:
 
         interpreter = None
         dynamic: tuple[int, int] | None = None
-        for segment in self.elf.iter_segments():
-            p_type = segment["p_type"]
-            if p_type == "PT_LOAD":
-                self.loads.append((segment["p_vaddr"], segment["p_filesz"], segment["p_offset"]))
-            elif p_type == "PT_INTERP":
-                offset, size = segment["p_offset"], segment["p_filesz"]
-                self._check_range(offset, size, "PT_INTERP")
-                raw = self.data[offset : offset + min(size, MAX_STRING)]
+        headers = self._program_headers(header["e_phoff"], phnum, header["e_phentsize"])
+        for p_type, p_offset, p_vaddr, p_filesz in headers:
+            if p_type == PT_LOAD:
+                self.loads.append((p_vaddr, p_filesz, p_offset))
+            elif p_type == PT_INTERP:
+                self._check_range(p_offset, p_filesz, "PT_INTERP")
+                raw = self.data[p_offset : p_offset + min(p_filesz, MAX_STRING)]
                 interpreter = raw.split(b"\0", 1)[0].decode("utf-8", "backslashreplace")
-            elif p_type == "PT_DYNAMIC":
-                dynamic = (segment["p_offset"], segment["p_filesz"])
+            elif p_type == PT_DYNAMIC:
+                dynamic = (p_offset, p_filesz)
 
         info = dict(
             machine=machine,
@@ -217,6 +216,18 @@ class _Reader:
         if dynamic is not None:
             info.update(self._read_dynamic(*dynamic))
         return ElfInfo(**info)
+
+    def _program_headers(self, phoff: int, phnum: int, phentsize: int) -> list[tuple[int, ...]]:
+        """(p_type, p_offset, p_vaddr, p_filesz) of each program header, read with struct:
+        pyelftools' segment objects parse the section headers too (its DynamicSegment looks
+        for .dynstr), so section headers past the end of the file would fail a binary that
+        ld.so loads."""
+        expected = 56 if self.bits == 64 else 32  # sizeof(Elf64_Phdr) / sizeof(Elf32_Phdr)
+        if phnum and phentsize != expected:
+            # ld.so's own check: "ELF file's phentsize not the expected size"
+            raise MalformedElf(f"program header entries of {phentsize} bytes, expected {expected}")
+        fmt = self.order + ("I4xQQ8xQ" if self.bits == 64 else "III4xI")
+        return [struct.unpack_from(fmt, self.data, phoff + index * expected) for index in range(phnum)]
 
     def _read_dynamic(self, offset: int, size: int) -> dict:
         entry = 16 if self.bits == 64 else 8
