@@ -117,20 +117,30 @@ def _rust_fixes(ctx: Context, target: str) -> list[Fix]:
     ]
 
 
+# The Amazon Linux image whose glibc each Lambda OS has. AL2023 is pinned to a tag from before
+# the GCC 14 libstdc++ update, which Lambda's images did not have (reference/runtimes.md §6, [ci132]).
+BUILD_IMAGE_FOR_GLIBC = {
+    "2.34": "amazonlinux:2023.6.20250317.2",
+    "2.26": "amazonlinux:2",
+    "2.17": "amazonlinux:2018.03",
+}
+
+
+def _build_image_fix(target: str) -> list[Fix]:
+    image = BUILD_IMAGE_FOR_GLIBC.get(target)
+    if image is None:
+        return []
+    return [Fix("Or build inside the runtime's own OS, pinned by tag", f"container: {image}", "yaml")]
+
+
 def _c_fixes(ctx: Context, target: str) -> list[Fix]:
-    compiler = "zig c++" if ctx.toolchain == "c++" else "zig cc"
-    image = {"al2023": "amazonlinux:2023", "al2": "amazonlinux:2"}
-    os_tag = "al2023" if glibc_key(target) >= (2, 34) else "al2"
+    compiler = "c++" if ctx.toolchain == "c++" else "cc"
     return [
         Fix(
             f"Compile against glibc {target} with zig (pip install ziglang)",
-            f"python -m ziglang {compiler.split()[1]} -target {ZIG_TRIPLE[ctx.architecture]}.{target} …",
+            f"python -m ziglang {compiler} -target {ZIG_TRIPLE[ctx.architecture]}.{target} …",
         ),
-        Fix(
-            "Or build inside the runtime's own OS, pinned by tag",
-            f"container: {image[os_tag]}  # pin a dated tag, e.g. {image[os_tag]}.<date>",
-            "yaml",
-        ),
+        *_build_image_fix(target),
     ]
 
 
@@ -246,9 +256,5 @@ def libstdcxx_fixes(ctx: Context) -> tuple[Fix, ...]:
             "-static-libstdc++ -static-libgcc   # add to the link flags",
             "text",
         ),
-        Fix(
-            "Or build inside the runtime's own OS, pinned by tag",
-            "container: amazonlinux:2023  # pin a dated tag",
-            "yaml",
-        ),
+        *_build_image_fix(ctx.glibc_available),
     )
