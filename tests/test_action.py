@@ -704,3 +704,10 @@ def test_huge_findings_are_cut_below_the_runner_limit():
     assert len(planned.message) <= action.MAX_MESSAGE < runner.MAX_ISSUE_MESSAGE
     assert "and 4992 more" in planned.message
     assert len(planned.title) <= 250
+
+
+def test_missing_workspace_is_a_clear_error(workspace):
+    step = run_step(workspace, env={"GITHUB_WORKSPACE": str(workspace / "gone")})
+    assert step.returncode == 2
+    (annotation,) = step.errors()
+    assert "cannot use the workspace" in annotation.message

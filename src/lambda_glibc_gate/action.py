@@ -133,7 +133,13 @@ def read_settings() -> Settings:
 
 
 def workspace_root() -> Path:
-    return Path(os.environ.get("GITHUB_WORKSPACE") or os.getcwd()).resolve()
+    """GITHUB_WORKSPACE (/github/workspace in the container), made the working directory."""
+    path = Path(os.environ.get("GITHUB_WORKSPACE") or os.getcwd()).resolve()
+    try:
+        os.chdir(path)
+    except OSError as error:
+        raise ActionError(f"cannot use the workspace {str(path)!r}: {error.strerror}") from None
+    return path
 
 
 def working_directory(workspace: Path, value: str) -> str:
@@ -389,7 +395,6 @@ def run() -> int:
     try:
         settings = read_settings()
         workspace = workspace_root()
-        os.chdir(workspace)
         directory = working_directory(workspace, settings.working_directory)
         paths = expand_artifacts(settings, directory)
         options = ScanOptions(
