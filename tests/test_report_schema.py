@@ -19,7 +19,10 @@ SCHEMA = json.loads(resources.files("lambda_glibc_gate").joinpath("data/report-s
     [
         ({"bootstrap": elf_fixture("strlcpy_strtol-glibc2.38-x86_64")}, "provided.al2023"),
         ({"bootstrap": (elf_fixture("hello-glibc2.34-aarch64"), REGULAR)}, "provided.al2"),
-        ({"bootstrap": elf_fixture("musl_dynamic-x86_64"), "lib/x.so": b"\x7fELF\x02\x01\x01garbage"}, "provided.al2023"),
+        (
+            {"bootstrap": elf_fixture("musl_dynamic-x86_64"), "lib/x.so": b"\x7fELF\x02\x01\x01garbage"},
+            "provided.al2023",
+        ),
         ({"app.py": b"print(1)"}, "python3.12"),
     ],
 )
