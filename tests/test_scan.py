@@ -70,8 +70,11 @@ def test_a_2_34_need_passes_on_al2023_and_fails_on_al2_with_advice_to_move(make_
 
 @pytest.mark.parametrize(
     ("fixture", "glibc"),
-    [("dl_find_object-glibc2.35-x86_64", "2.35"), ("arc4random-glibc2.36-x86_64", "2.36"),
-     ("relr-glibc2.38-x86_64", "2.36")],
+    [
+        ("dl_find_object-glibc2.35-x86_64", "2.35"),
+        ("arc4random-glibc2.36-x86_64", "2.36"),
+        ("relr-glibc2.38-x86_64", "2.36"),
+    ],
 )
 def test_each_newer_need_fails_on_al2023_with_its_release(make_zip, fixture, glibc):
     report = run(make_zip({"bootstrap": elf_fixture(fixture)}), runtime="provided.al2023")
@@ -90,8 +93,7 @@ def test_arm64_binary_in_an_x86_function_is_exec_format_error(make_zip):
     report = run(make_zip({"bootstrap": elf_fixture("hello-glibc2.34-aarch64")}), architecture="x86_64")
     finding = only(report, "arch-mismatch")
     assert "exec format error" in finding.message
-    assert run(make_zip({"bootstrap": elf_fixture("hello-glibc2.34-aarch64")}),
-               architecture="arm64").verdict == "pass"
+    assert run(make_zip({"bootstrap": elf_fixture("hello-glibc2.34-aarch64")}), architecture="arm64").verdict == "pass"
 
 
 @pytest.mark.parametrize("fixture", ["hello-glibc2.17-i386", "hello-glibc2.17-s390x"])
@@ -155,10 +157,12 @@ def test_bootstrap_without_execute_bit_is_permission_denied(make_zip):
 
 
 def test_shell_script_bootstrap_is_fine_and_the_elf_files_beside_it_are_checked(make_zip):
-    package = make_zip({
-        "bootstrap": b"#!/bin/sh\nexec ./bin/app\n",
-        "bin/app": elf_fixture("strlcpy_strtol-glibc2.38-x86_64"),
-    })
+    package = make_zip(
+        {
+            "bootstrap": b"#!/bin/sh\nexec ./bin/app\n",
+            "bin/app": elf_fixture("strlcpy_strtol-glibc2.38-x86_64"),
+        }
+    )
     report = run(package)
     assert only(report, "glibc-too-new").member == "bin/app"
     crlf = make_zip({"bootstrap": b"#!/bin/sh\r\nexec ./bin/app\r\n"})
@@ -176,10 +180,12 @@ def test_deprecated_runtime_is_a_warning_with_its_dates(make_zip):
 
 def test_library_bundled_with_runpath_is_checked_through_the_library(make_zip):
     # GIVEN app (glibc 2.17) with RUNPATH $ORIGIN/lib and lib/libfoo.so needing GLIBC_2.38
-    package = make_zip({
-        "bootstrap": elf_fixture("app_runpath"),
-        "lib/libfoo.so": elf_fixture("lib/libfoo.so"),
-    })
+    package = make_zip(
+        {
+            "bootstrap": elf_fixture("app_runpath"),
+            "lib/libfoo.so": elf_fixture("lib/libfoo.so"),
+        }
+    )
     report = run(package)
     finding = only(report, "glibc-too-new")
     assert finding.member == "lib/libfoo.so"
@@ -271,7 +277,8 @@ def _sam_build_project(tmp_path):
     (build / "PyWorker" / "mypkg").mkdir(parents=True)
     (build / "PyWorker" / "app.py").write_text("def handler(event, context):\n    return 1\n")
     (build / "PyWorker" / "mypkg" / "_speedups.cpython-311-x86_64-linux-gnu.so").write_bytes(
-        elf_fixture("_speedups.cpython-312-x86_64-linux-gnu.so"))
+        elf_fixture("_speedups.cpython-312-x86_64-linux-gnu.so")
+    )
     (build / "SharedLayer").mkdir()
     return build
 
@@ -309,3 +316,66 @@ def test_runtime_auto_with_a_broken_template_is_a_one_line_error(make_zip, tmp_p
     package = make_zip({"bootstrap": elf_fixture("hello-glibc2.34-x86_64")})
     with pytest.raises(UsageError, match=r"template\.yaml:\d+"):
         run(package, runtime="auto", template_dirs=(str(tmp_path),))
+
+
+def test_bootstrap_may_come_from_a_layer(make_zip):
+    layer = make_zip({"bootstrap": elf_fixture("hello-glibc2.34-x86_64")}, name="runtime-layer.zip")
+    package = make_zip({"handler.sh": (b"handler () { echo ok; }\n", REGULAR)})
+    assert "bootstrap-missing" in rules(run(package))
+    assert "bootstrap-missing" not in rules(run(package, layers=(layer,)))
+
+
+def test_node_addon_is_attributed_to_its_npm_package_with_the_npm_fix(make_zip):
+    # GIVEN a node_modules layout whose addon needs GLIBCXX_3.4.30
+    package = make_zip(
+        {
+            "index.js": (b"exports.handler = async () => 1;\n", REGULAR),
+            "node_modules/fastthing/package.json": (b'{"name": "fastthing", "version": "2.1.0"}', REGULAR),
+            "node_modules/fastthing/build/Release/addon.node": elf_fixture("addon.node"),
+        }
+    )
+    # WHEN judged for nodejs20.x (AL2023, GLIBCXX_3.4.29)
+    finding = only(run(package, runtime="nodejs20.x"), "libstdcxx-too-new")
+    # THEN the package is named and the fix is npm's
+    assert finding.details["package"] == "fastthing 2.1.0 (npm)"
+    assert finding.fixes[0].code == "npm install --os=linux --cpu=x64 --libc=glibc"
+
+
+@pytest.mark.network
+def test_real_manylinux_2_28_wheel_fails_on_python3_11_and_passes_on_python3_12(tmp_path):
+    import subprocess
+    import sys
+    import zipfile
+
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--platform",
+            "manylinux_2_28_x86_64",
+            "--python-version",
+            "3.12",
+            "--implementation",
+            "cp",
+            "-d",
+            str(tmp_path),
+            "cryptography",
+        ],
+        check=True,
+        timeout=300,
+    )
+    wheel = next(tmp_path.glob("cryptography-*.whl"))
+    package = tmp_path / "function.zip"
+    with zipfile.ZipFile(wheel) as source, zipfile.ZipFile(package, "w") as target:
+        for item in source.infolist():
+            target.writestr(item, source.read(item))
+    failing = run(str(package), runtime="python3.11")
+    finding = only(failing, "glibc-too-new")
+    assert finding.details["package"].startswith("cryptography ")
+    assert "manylinux_2_28" in finding.details["package"]
+    assert run(str(package), runtime="python3.12").verdict == "pass"
