@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from conftest import REGULAR, elf_fixture
 
 from lambda_glibc_gate.archive import UsageError
 from lambda_glibc_gate.runtimes import UnknownRuntimeError
 from lambda_glibc_gate.scan import ScanOptions, scan
-from conftest import REGULAR, elf_fixture
 
 TODAY = date(2026, 11, 27)
 
