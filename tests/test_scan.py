@@ -379,3 +379,19 @@ def test_real_manylinux_2_28_wheel_fails_on_python3_11_and_passes_on_python3_12(
     assert finding.details["package"].startswith("cryptography ")
     assert "manylinux_2_28" in finding.details["package"]
     assert run(str(package), runtime="python3.12").verdict == "pass"
+
+
+def test_a_library_built_against_musl_is_named_as_such(make_zip):
+    # GIVEN an executable whose DT_NEEDED names a musl C library (as a musllinux wheel's do)
+    data = elf_fixture("needs_libssl3-x86_64").replace(b"libssl.so.3\0", b"libc.musl-1\0")
+    report = run(make_zip({"bootstrap": data}), runtime="provided.al2023")
+    finding = only(report, "missing-library")
+    assert finding.severity == "error" and "musl" in finding.message
+
+
+def test_object_files_are_not_judged_as_loadable(make_zip):
+    # GIVEN an aarch64 relocatable object (e_type ET_REL) in an x86_64 package
+    data = bytearray(elf_fixture("hello-glibc2.34-aarch64"))
+    data[16:18] = (1).to_bytes(2, "little")
+    report = run(make_zip({"bootstrap": elf_fixture("hello-glibc2.34-x86_64"), "obj/x.o": bytes(data)}))
+    assert "arch-mismatch" not in rules(report)

@@ -100,6 +100,8 @@ def versions_required(info: ElfInfo) -> dict[str, str]:
 
 # -- exec: what the kernel checks -------------------------------------------------------
 def check_architecture(member: str, info: ElfInfo, target: Target, toolchain: str) -> list[Finding]:
+    if info.elf_type not in ("exec", "dyn"):
+        return []  # object files and core dumps are never exec'd or loaded: nothing to judge
     wanted = ELF_MACHINE[target.architecture]
     problems = []
     if info.machine != wanted:
@@ -173,6 +175,9 @@ def check_libraries(member: str, resolutions: list[Resolution], target: Target) 
     """Every DT_NEEDED must be found: in the package, a layer, or the runtime's OS."""
     findings = []
     for resolution in resolutions:
+        if resolution.where == "missing" and resolution.soname.startswith(MUSL_SONAME_PREFIXES):
+            findings.append(_musl_library(member, resolution, target))
+            continue
         if resolution.where != "missing":
             library = resolution.library
             if library is not None and getattr(library, "status", "present") == "unknown":
@@ -183,6 +188,22 @@ def check_libraries(member: str, resolutions: list[Resolution], target: Target) 
             continue
         findings.append(_missing_library(member, resolution, target))
     return findings
+
+
+# musl's C library sonames (a musllinux wheel, an Alpine build): Amazon Linux has glibc only.
+MUSL_SONAME_PREFIXES = ("libc.musl-", "ld-musl-")
+
+
+def _musl_library(member: str, resolution: Resolution, target: Target) -> Finding:
+    return Finding(
+        "missing-library",
+        "error",
+        f"{member} was built against musl ({resolution.soname}: a musllinux wheel or an Alpine build), "
+        f"but {target.runtime.id} runs glibc: `{resolution.soname}: cannot open shared object file`",
+        member=member,
+        required=resolution.soname,
+        details={"library": resolution.soname, "searched": list(resolution.searched), "libc": "musl"},
+    )
 
 
 def _missing_library(member: str, resolution: Resolution, target: Target) -> Finding:
