@@ -395,3 +395,25 @@ def test_object_files_are_not_judged_as_loadable(make_zip):
     data[16:18] = (1).to_bytes(2, "little")
     report = run(make_zip({"bootstrap": elf_fixture("hello-glibc2.34-x86_64"), "obj/x.o": bytes(data)}))
     assert "arch-mismatch" not in rules(report)
+
+
+@pytest.mark.parametrize(
+    ("architecture", "fixture", "label"),
+    [
+        ("x86_64", "strlcpy_strtol-glibc2.38-x86_64", "ubuntu-22.04"),
+        ("arm64", "strlcpy_strtol-glibc2.38-aarch64", "ubuntu-22.04-arm"),
+    ],
+)
+def test_ubuntu_22_04_is_offered_for_a_glibc_2_35_target_with_its_dates(make_zip, architecture, fixture, label):
+    # GIVEN a custom target whose glibc is exactly Ubuntu 22.04's
+    report = run(make_zip({"bootstrap": elf_fixture(fixture)}), glibc="2.35", architecture=architecture)
+    codes = [fix.code for fix in only(report, "glibc-too-new").fixes]
+    runner = next(code for code in codes if code.startswith("runs-on:"))
+    # THEN the runner of the function's architecture is offered, with its deprecation dates
+    assert runner.startswith(f"runs-on: {label} ")
+    assert "2026-09-17" in runner and "2027-04-17" in runner
+    # AND never after GitHub drops it
+    later = run(
+        make_zip({"bootstrap": elf_fixture(fixture)}), glibc="2.35", architecture=architecture, today=date(2027, 5, 1)
+    )
+    assert not any(f.code.startswith("runs-on:") for f in only(later, "glibc-too-new").fixes)

@@ -174,9 +174,11 @@ def _jobs_from_templates(artifact_paths: list[str], options: ScanOptions) -> lis
 def target_for(runtime, architecture: str, options: ScanOptions, today: date) -> checks.Target:
     limits = runtime.limits_for(architecture)
     limits = runtimes.with_overrides(limits, options.glibc, options.glibcxx)
+    # Only runners of the function's architecture that GitHub still supports, real labels not aliases.
     runners = [
         advice.RunnerImage(label, image.glibc, image.deprecated, image.unsupported)
         for label, image in runtimes.runner_images().items()
+        if image.arch == architecture and image.alias_of is None and image.docker_actions and image.is_supported(today)
     ]
     return checks.Target(
         runtime=runtime,
