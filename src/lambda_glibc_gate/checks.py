@@ -40,6 +40,7 @@ class Target:
     architecture: str  # x86_64 | arm64
     limits: object  # runtimes.ArchLimits after --glibc / --glibcxx overrides
     glibcxx_overridden: bool = False
+    glibc_overridden: bool = False
     today: date = field(default_factory=date.today)
     newer_runtimes: tuple = ()  # runtimes.Runtime, oldest first, same language
     runners: tuple = ()  # advice.RunnerImage
@@ -431,7 +432,8 @@ def _glibc_too_new(member: str, info: ElfInfo, failing, target: Target, ctx: adv
     newer = newer_runtime_accepting(failing, target)
     package = f" [{ctx.package.describe()}]" if ctx.package is not None else ""
     message = (
-        f"{member}{package} needs glibc {required}, but {target.runtime.id} has glibc {target.glibc}: "
+        f"{member}{package} needs glibc {required}, but {target.runtime.id}"
+        f"{' (--glibc override)' if target.glibc_overridden else ''} has glibc {target.glibc}: "
         f"{_needs_phrase(failing)}"
     )
     bundled = sorted({reason for _, reason in failing if reason.endswith("does not define it")})

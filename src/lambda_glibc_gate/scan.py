@@ -185,6 +185,7 @@ def target_for(runtime, architecture: str, options: ScanOptions, today: date) ->
         architecture=architecture,
         limits=limits,
         glibcxx_overridden=options.glibcxx is not None,
+        glibc_overridden=options.glibc is not None,
         today=today,
         newer_runtimes=tuple(runtimes.newer_runtimes(runtime, today)),
         runners=tuple(runners),
