@@ -133,16 +133,9 @@ def _fingerprint(rule: str, artifact: ArtifactReport | None, member: str | None,
 
 
 def _properties(finding: Finding) -> dict[str, Any]:
-    props: dict[str, Any] = {}
-    if finding.required is not None:
-        props["required"] = finding.required
-    if finding.available is not None:
-        props["available"] = finding.available
-    if finding.symbols:
-        props["symbols"] = list(finding.symbols)
-    if finding.fixes:
-        props["fixes"] = [fix.to_json() for fix in finding.fixes]
-    return props
+    """The finding's details (required, available, symbols, fixes …) as SARIF properties."""
+    shown_elsewhere = ("rule", "severity", "member", "message")
+    return {key: value for key, value in finding.to_json().items() if key not in shown_elsewhere}
 
 
 def _related(location: WorkflowLine | None) -> list[dict[str, Any]]:
