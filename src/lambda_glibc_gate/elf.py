@@ -231,7 +231,9 @@ class _Reader:
 
     def _read_dynamic(self, offset: int, size: int) -> dict:
         entry = 16 if self.bits == 64 else 8
-        self._check_range(offset, min(size, len(self.data)), "PT_DYNAMIC")
+        # ld.so walks the array up to DT_NULL: an absurd p_filesz must not fail a file whose
+        # entries are all there (the loop below stops at the end of the file).
+        self._check_range(offset, min(size, entry), "PT_DYNAMIC")
         count = min(size // entry, MAX_DYNAMIC_ENTRIES)
         fmt = self.order + ("qQ" if self.bits == 64 else "iI")
         tags: dict[int, int] = {}
