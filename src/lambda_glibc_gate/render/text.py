@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lambda_glibc_gate.archive import safe_name
 from lambda_glibc_gate.report import Finding, Report
 
 _COLOURS = {"error": "\033[31m", "warning": "\033[33m", "note": "\033[36m", "pass": "\033[32m"}
@@ -16,12 +17,12 @@ def render(report: Report, colour: bool = False, show_notes: bool = False) -> st
     lines: list[str] = []
     printed_fixes: set = set()
     for notice in report.notices:
-        lines.append(paint(f"hint: {notice.message}", "note"))
+        lines.append(paint(f"hint: {_printable(notice.message)}", "note"))
     for artifact in report.artifacts:
-        function = f" (function {artifact.function})" if artifact.function else ""
+        function = f" (function {_printable(artifact.function)})" if artifact.function else ""
         glibc = artifact.glibc
         lines.append(
-            f"{artifact.path}{function}: {artifact.runtime} {artifact.architecture}"
+            f"{_printable(artifact.path)}{function}: {artifact.runtime} {artifact.architecture}"
             f"{f', glibc {glibc}' if glibc else ''} — {len(artifact.binaries)} ELF file(s)"
         )
         shown = [f for f in artifact.findings if show_notes or f.severity != "note"]
@@ -44,18 +45,25 @@ def render(report: Report, colour: bool = False, show_notes: bool = False) -> st
 
 
 def _finding_lines(finding: Finding, paint, repeated: bool = False) -> list[str]:
-    lines = [f"  {paint(_LABEL[finding.severity], finding.severity)} [{finding.rule}] {finding.message}"]
+    message = _printable(finding.message)
+    lines = [f"  {paint(_LABEL[finding.severity], finding.severity)} [{finding.rule}] {message}"]
     if repeated:
         lines.append("    fix: as above")
     elif finding.fixes:
         first = finding.fixes[0]
-        lines.append(f"    fix: {first.title}:")
-        lines.extend(f"      {line}" for line in first.code.splitlines())
+        lines.append(f"    fix: {_printable(first.title)}:")
+        lines.extend(f"      {_printable(line)}" for line in first.code.splitlines())
         for other in finding.fixes[1:]:
             code = other.code.splitlines()[0] if other.code else ""
             more = " …" if "\n" in other.code else ""
-            lines.append(f"    or:  {other.title}: {code}{more}")
+            lines.append(f"    or:  {_printable(other.title)}: {_printable(code)}{more}")
     return lines
+
+
+def _printable(text: str) -> str:
+    """Messages quote untrusted strings (member names, PT_INTERP, sonames, symbols): no
+    control character (an ANSI escape, a carriage return) may reach the terminal."""
+    return text if text.isprintable() else safe_name(text, max_length=len(text))
 
 
 def _static_summary(artifact) -> str:
