@@ -143,6 +143,21 @@ def read_elf(data: bytes) -> ElfInfo:
         raise MalformedElf(_one_line(f"cannot parse: {type(error).__name__}")) from None
 
 
+def _text(raw: bytes) -> str:
+    """An ELF string (soname, interpreter, version, symbol) as safe text: these are untrusted
+    and end up in one-line messages and on terminals, so undecodable bytes and control
+    characters become escapes."""
+    text = raw.decode("utf-8", "backslashreplace")
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else _escape(char) for char in text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
 def _one_line(text: str, limit: int = 200) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -176,7 +191,7 @@ class _Reader:
         end = self.data.find(b"\0", start, min(start + MAX_STRING, strtab + strsz))
         if end < 0:
             raise MalformedElf("unterminated string in the dynamic string table")
-        return self.data[start:end].decode("utf-8", "backslashreplace")
+        return _text(self.data[start:end])
 
     # -- the walk ------------------------------------------------------------------------
     def read(self) -> ElfInfo:
@@ -200,7 +215,7 @@ class _Reader:
             elif p_type == PT_INTERP:
                 self._check_range(p_offset, p_filesz, "PT_INTERP")
                 raw = self.data[p_offset : p_offset + min(p_filesz, MAX_STRING)]
-                interpreter = raw.split(b"\0", 1)[0].decode("utf-8", "backslashreplace")
+                interpreter = _text(raw.split(b"\0", 1)[0])
             elif p_type == PT_DYNAMIC:
                 dynamic = (p_offset, p_filesz)
 
