@@ -213,7 +213,19 @@ def collect(path: str, mount: str) -> Collected:
     """Read an artifact once: every ELF parsed, modes and metadata kept, nothing extracted."""
     from lambda_glibc_gate.packages import PackageIndex
 
-    with open_artifact(path) as artifact:
+    try:
+        opened = open_artifact(path)
+    except UsageError as error:
+        # expand_paths found it, so it is there but no file or folder (a FIFO, a socket) or gone
+        # since: a finding on this artifact, as archive.py does for one it cannot read; the
+        # others are still scanned.
+        kind = "zip" if path.lower().endswith(".zip") else "file"
+        collected = Collected(path, kind, Tree(mount=mount, label=path))
+        collected.findings.append(
+            Finding("unreadable-archive", "error", f"{error}: it was not scanned", details={"problem": "not-a-file"})
+        )
+        return collected
+    with opened as artifact:
         tree = Tree(mount=mount, label=path)
         collected = Collected(path, artifact.kind, tree)
         metadata = {}
