@@ -421,10 +421,15 @@ def run() -> int:
         report_path = _write_report(report, directory)
     except OSError as error:
         gha.warning(f"could not write {REPORT_NAME}: {error.strerror}", title=TITLE)
-    gha.set_output("verdict", report.verdict)
-    gha.set_output("max-glibc", report.max_glibc or "")
-    gha.set_output("findings", str(_counts(report)))
-    gha.set_output("report", report_path)
+
+    def set_outputs() -> None:
+        gha.set_output("verdict", report.verdict)
+        gha.set_output("max-glibc", report.max_glibc or "")
+        gha.set_output("findings", str(_counts(report)))
+        gha.set_output("report", report_path)
+
+    # A GITHUB_OUTPUT that cannot be written (disk full) must not turn the verdict into exit 2.
+    _extra("set the step outputs", set_outputs)
 
     if settings.annotate:
         emit_annotations(plan_annotations(report, location), location)
