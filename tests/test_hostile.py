@@ -5,7 +5,7 @@ patched at the offsets the zip format and the ELF gABI give; folders with FIFOs 
 loops), runs the CLI, and checks the contract of `lambda-glibc-gate scan`:
 
 - the exit code is 0, 1 or 2 as documented (a hostile artifact is a finding: 1; only a
-  path that cannot be used at all is 2, with a one-line error);
+  path that is not there at all is 2, with a one-line error);
 - no traceback, ever; --format json parses and agrees with the exit code;
 - the expected finding is there, by rule id and problem, naming the member (escaped when its
   name holds control characters), and the text report carries no control characters;
@@ -811,8 +811,10 @@ CASES: dict[str, Case] = {
     "folder-fifo-bootstrap": Case(folder_with(fifo_bootstrap), 1,
                                   [("unreadable-archive", "bootstrap", "special-file"),
                                    ("bootstrap-missing", None, None)]),
-    # a path that is no file at all: the tool cannot run (exit 2, one line)
-    "path-is-a-fifo": Case(special_path("fifo"), 2, subprocess=True),
+    # a path that is there but no file or folder is a finding (the other paths are still
+    # scanned); one that is not there at all means the tool cannot run (exit 2, one line)
+    "path-is-a-fifo": Case(special_path("fifo"), 1, [("unreadable-archive", None, "not-a-file")],
+                           subprocess=True),
     "path-is-a-symlink-loop": Case(special_path("loop"), 2),
     "path-does-not-exist": Case(lambda folder: [str(folder / "missing.zip")], 2),
 }
