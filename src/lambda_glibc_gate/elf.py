@@ -17,7 +17,7 @@ from array import array
 from dataclasses import dataclass, field
 
 from elftools.common.exceptions import ELFError
-from elftools.elf.elffile import ELFFile
+from elftools.elf.enums import ENUM_E_MACHINE
 
 ELF_MAGIC = b"\x7fELF"
 
@@ -166,10 +166,21 @@ def _one_line(text: str, limit: int = 200) -> str:
 class _Reader:
     def __init__(self, data: bytes) -> None:
         self.data = data
-        self.elf = ELFFile(io.BytesIO(data))
-        self.little = self.elf.little_endian
-        self.bits = self.elf.elfclass
+        # The ELF header with struct: pyelftools' ELFFile costs milliseconds per file (it
+        # builds its parsers and reads the section names), more than the rest of the walk.
+        ei_class, ei_data = data[4], data[5]
+        if ei_class not in (1, 2):
+            raise MalformedElf(f"invalid ELF class {ei_class}")
+        if ei_data not in (1, 2):
+            raise MalformedElf(f"invalid ELF data encoding {ei_data}")
+        self.little = ei_data == 1
+        self.bits = 64 if ei_class == 2 else 32
         self.order = "<" if self.little else ">"
+        layout = _HEADER_64 if self.bits == 64 else _HEADER_32
+        if len(data) < 16 + layout.size:
+            raise MalformedElf("truncated ELF header")
+        fields = struct.unpack_from(self.order + layout.format[1:], data, 16)
+        self.header = dict(zip(_HEADER_FIELDS, fields, strict=True))
         self.loads: list[tuple[int, int, int]] = []  # (vaddr, filesz, offset)
 
     # -- helpers -----------------------------------------------------------------------
@@ -195,12 +206,12 @@ class _Reader:
 
     # -- the walk ------------------------------------------------------------------------
     def read(self) -> ElfInfo:
-        header = self.elf.header
-        machine_number = self.elf["e_machine"]
-        machine = MACHINES.get(_machine_number(machine_number), str(machine_number))
+        header = self.header
+        machine_number = header["e_machine"]
+        machine = MACHINES.get(machine_number) or _MACHINE_NAMES.get(machine_number, str(machine_number))
         if machine == "s390" and self.bits == 64:  # EM_S390 covers both; 64-bit is s390x
             machine = "s390x"
-        elf_type = {"ET_EXEC": "exec", "ET_DYN": "dyn", "ET_REL": "rel", "ET_CORE": "core"}
+        elf_type = {2: "exec", 3: "dyn", 1: "rel", 4: "core"}
         phnum = header["e_phnum"]
         if phnum > MAX_PROGRAM_HEADERS:
             raise MalformedElf(f"{phnum} program headers")
@@ -375,7 +386,9 @@ class _Reader:
             return nchain
         if DT_GNU_HASH in tags:
             return self._gnu_hash_symbol_count(tags[DT_GNU_HASH])
-        for section in self.elf.iter_sections():  # last resort: the section header
+        from elftools.elf.elffile import ELFFile  # rarely needed: imported here
+
+        for section in ELFFile(io.BytesIO(self.data)).iter_sections():  # last resort: sections
             if section["sh_type"] == "SHT_DYNSYM" and section["sh_entsize"]:
                 return section["sh_size"] // section["sh_entsize"]
         return 0
@@ -438,22 +451,15 @@ class _Reader:
         return grouped
 
 
-def _machine_number(value) -> int:
-    """pyelftools gives e_machine as a name ("EM_X86_64") or a number for unknown ones."""
-    if isinstance(value, int):
-        return value
-    names = {
-        "EM_386": 3,
-        "EM_MIPS": 8,
-        "EM_PPC": 20,
-        "EM_PPC64": 21,
-        "EM_S390": 22,
-        "EM_ARM": 40,
-        "EM_X86_64": 62,
-        "EM_AARCH64": 183,
-        "EM_RISCV": 243,
-    }
-    return names.get(value, -1)
+# ELF header after e_ident (elf/elf.h Elf64_Ehdr / Elf32_Ehdr).
+_HEADER_FIELDS = (
+    "e_type", "e_machine", "e_version", "e_entry", "e_phoff", "e_shoff", "e_flags",
+    "e_ehsize", "e_phentsize", "e_phnum", "e_shentsize", "e_shnum", "e_shstrndx",
+)
+_HEADER_64 = struct.Struct("<HHIQQQIHHHHHH")  # the byte order is replaced per file; sizes match
+_HEADER_32 = struct.Struct("<HHIIIIIHHHHHH")
+# Names of machines the checks do not know ("EM_SPARC"), as pyelftools spells them.
+_MACHINE_NAMES = {number: name for name, number in ENUM_E_MACHINE.items() if not name.startswith("_")}
 
 
 def _markers(data: bytes) -> frozenset[str]:
