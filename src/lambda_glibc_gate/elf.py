@@ -45,7 +45,7 @@ DF_1_PIE = 0x08000000
 VER_FLG_BASE, VER_FLG_WEAK = 0x1, 0x2
 VERSYM_HIDDEN = 0x8000
 SHT_DYNSYM = 11
-PT_LOAD, PT_DYNAMIC, PT_INTERP = 1, 2, 3
+PT_LOAD, PT_DYNAMIC, PT_INTERP, PT_NOTE = 1, 2, 3, 4
 
 # Bounds for hostile files: real binaries stay far below these.
 MAX_PROGRAM_HEADERS = 4096
@@ -54,6 +54,10 @@ MAX_VERSION_ENTRIES = 65536
 MAX_SYMBOLS = 4_000_000
 MAX_STRING = 4096
 MAX_SYMBOLS_PER_VERSION = 200  # kept for messages; the count is kept separately
+# Toolchain strings: executables and files up to this size are searched whole; a large library
+# (where a whole-file search costs more than all the rest) only in windows of this size.
+MARKER_FULL_SEARCH = 4 * 2**20
+MARKER_WINDOW = 64 * 1024
 
 
 class MalformedElf(Exception):
@@ -219,6 +223,7 @@ class _Reader:
 
         interpreter = None
         dynamic: tuple[int, int] | None = None
+        notes: list[tuple[int, int]] = []
         headers = self._program_headers(header["e_phoff"], phnum, header["e_phentsize"])
         for p_type, p_offset, p_vaddr, p_filesz in headers:
             if p_type == PT_LOAD:
@@ -229,6 +234,8 @@ class _Reader:
                 interpreter = _text(raw.split(b"\0", 1)[0])
             elif p_type == PT_DYNAMIC:
                 dynamic = (p_offset, p_filesz)
+            elif p_type == PT_NOTE:
+                notes.append((p_offset, p_filesz))
 
         info = dict(
             machine=machine,
@@ -237,11 +244,26 @@ class _Reader:
             elf_type=elf_type.get(header["e_type"], "other"),
             interpreter=interpreter,
             has_section_headers=header["e_shoff"] != 0 and header["e_shnum"] != 0,
-            markers=_markers(self.data),
+            markers=_markers(self.data, self._marker_windows(header["e_type"] == 2 or interpreter, notes)),
         )
         if dynamic is not None:
             info.update(self._read_dynamic(*dynamic))
         return ElfInfo(**info)
+
+    def _marker_windows(self, executable: object, notes: list[tuple[int, int]]) -> list[tuple[int, int]] | None:
+        """(offset, size) to search for toolchain strings; None: the whole file.
+
+        A large library is searched only where toolchains put them: the start of each loaded
+        segment (Go's .go.buildinfo opens the data segment, its build ID the text), PT_NOTE
+        (.note.go.buildid) and the start of what follows the loaded part (.comment, where
+        rustc writes "rustc version", kept by `strip`)."""
+        if executable or len(self.data) <= MARKER_FULL_SEARCH:
+            return None
+        windows = [(offset, min(filesz, MARKER_WINDOW)) for _, filesz, offset in self.loads]
+        windows += [(offset, min(size, MARKER_WINDOW)) for offset, size in notes]
+        loaded_end = max((offset + filesz for _, filesz, offset in self.loads), default=0)
+        windows.append((loaded_end, MARKER_WINDOW))
+        return windows
 
     def _program_headers(self, phoff: int, phnum: int, phentsize: int) -> list[tuple[int, ...]]:
         """(p_type, p_offset, p_vaddr, p_filesz) of each program header, read with struct:
@@ -308,7 +330,6 @@ class _Reader:
             )
             for index, (library, version, weak) in needs
         )
-        strtab_bytes = self.data[strtab : strtab + strsz]
         return {
             "has_dynamic": True,
             "needed": tuple(name(index) for index in strings[DT_NEEDED]),
@@ -318,7 +339,10 @@ class _Reader:
             "version_needs": version_needs,
             "version_defs": defs,
             "is_pie": bool(flags_1 & DF_1_PIE),
-            "exports": frozenset(marker.decode() for marker in _MARKER_EXPORTS if marker in strtab_bytes),
+            # searched in place: a C++ library's string table is megabytes, not worth a copy
+            "exports": frozenset(
+                marker.decode() for marker in _MARKER_EXPORTS if self.data.find(marker, strtab, strtab + strsz) >= 0
+            ),
         }
 
     def _read_verneed(self, tags: dict[int, int], name) -> tuple[list, dict[int, str]]:
@@ -453,8 +477,19 @@ class _Reader:
 
 # ELF header after e_ident (elf/elf.h Elf64_Ehdr / Elf32_Ehdr).
 _HEADER_FIELDS = (
-    "e_type", "e_machine", "e_version", "e_entry", "e_phoff", "e_shoff", "e_flags",
-    "e_ehsize", "e_phentsize", "e_phnum", "e_shentsize", "e_shnum", "e_shstrndx",
+    "e_type",
+    "e_machine",
+    "e_version",
+    "e_entry",
+    "e_phoff",
+    "e_shoff",
+    "e_flags",
+    "e_ehsize",
+    "e_phentsize",
+    "e_phnum",
+    "e_shentsize",
+    "e_shnum",
+    "e_shstrndx",
 )
 _HEADER_64 = struct.Struct("<HHIQQQIHHHHHH")  # the byte order is replaced per file; sizes match
 _HEADER_32 = struct.Struct("<HHIIIIIHHHHHH")
@@ -462,11 +497,14 @@ _HEADER_32 = struct.Struct("<HHIIIIIHHHHHH")
 _MACHINE_NAMES = {number: name for name, number in ENUM_E_MACHINE.items() if not name.startswith("_")}
 
 
-def _markers(data: bytes) -> frozenset[str]:
-    """Evidence of the toolchain that survives stripping (strings in the file itself)."""
+def _markers(data: bytes, windows: list[tuple[int, int]] | None = None) -> frozenset[str]:
+    """Evidence of the toolchain that survives stripping (strings in the file itself), in the
+    whole file or in the (offset, size) windows given."""
+    regions = [data] if windows is None else [data[offset : offset + size] for offset, size in windows]
     found = set()
-    if b"\xff Go buildinf:" in data or b"Go build ID:" in data:
-        found.add("go")
-    if b"/rustc/" in data or b"rustc version" in data or b"rust_begin_unwind" in data:
-        found.add("rust")
+    for region in regions:
+        if b"\xff Go buildinf:" in region or b"Go build ID:" in region:
+            found.add("go")
+        if b"/rustc/" in region or b"rustc version" in region or b"rust_begin_unwind" in region:
+            found.add("rust")
     return frozenset(found)
