@@ -503,8 +503,12 @@ def _markers(data: bytes, windows: list[tuple[int, int]] | None = None) -> froze
     regions = [data] if windows is None else [data[offset : offset + size] for offset, size in windows]
     found = set()
     for region in regions:
-        if b"\xff Go buildinf:" in region or b"Go build ID:" in region:
+        # One pass for a shared part first: most files have neither, and each pass costs.
+        if b"Go build" in region and (b"\xff Go buildinf:" in region or b"Go build ID:" in region):
             found.add("go")
-        if b"/rustc/" in region or b"rustc version" in region or b"rust_begin_unwind" in region:
+        if b"rust" in region and any(marker in region for marker in _RUST_MARKERS):
             found.add("rust")
     return frozenset(found)
+
+
+_RUST_MARKERS = (b"/rustc/", b"rustc version", b"rust_begin_unwind")
