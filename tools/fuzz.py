@@ -292,7 +292,10 @@ def run_hypothesis(target: str, runs: int, seconds: float | None, save: Path) ->
     with tempfile.TemporaryDirectory(prefix="lgg-fuzz-") as scratch:
         workdir = Path(scratch)
 
-        @settings(max_examples=runs, deadline=None, database=None, derandomize=False,
+        # With a time budget: short rounds (each a fresh random start) until time is up.
+        per_round = runs if seconds is None else 200
+
+        @settings(max_examples=per_round, deadline=None, database=None, derandomize=False,
                   phases=(Phase.generate, Phase.shrink), print_blob=True,
                   suppress_health_check=list(HealthCheck))
         @given(st.data())
@@ -325,7 +328,7 @@ def _until(seconds: float, fuzz, failure: dict, target: str, save: Path) -> bool
         except Exception as error:  # noqa: BLE001
             return _report_failure(error, failure, target, save)
         rounds += 1
-    print(f"{target}: {rounds} rounds in {seconds:g}s, no failure")
+    print(f"{target}: {rounds} rounds of 200 inputs in {seconds:g}s, no failure")
     return True
 
 
