@@ -1,0 +1,121 @@
+"""The benchmark: lambda-glibc-gate against the shell approach and the decompression floor.
+
+    python benchmarks/run.py [--repeat 5] [--small 200] [--workers N]
+
+Builds (once, cached in benchmarks/.cache/) a large python3.12 package with numpy, pandas and
+pyarrow, and many small functions; then times, each --repeat times, and prints medians:
+  a. lambda-glibc-gate scan --format json (a subprocess, and in this process)
+  b. the blog-post shell approach (shell_approach.sh: unzip, file, objdump -T, grep GLIBC_)
+  c. the floor: decompressing only the ELF members (zipfile; raw zlib; a faster zlib if present)
+with the ratios a/b and a/c and the peak RSS of (a), summed over its worker processes.
+Needs network access once (pip download), then runs offline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import floor  # noqa: E402 - benchmarks/ is not a package
+import measure  # noqa: E402
+import packages  # noqa: E402
+
+from lambda_glibc_gate.parallel import collect_many, default_workers  # noqa: E402
+from lambda_glibc_gate.resolve import TASK_ROOT  # noqa: E402
+from lambda_glibc_gate.scan import ScanOptions, collect, scan  # noqa: E402
+
+RUNTIME = "python3.12"
+SHELL = HERE / "shell_approach.sh"
+
+
+def scanner_command(paths: list[Path]) -> list[str]:
+    program = shutil.which("lambda-glibc-gate")
+    start = [program] if program else [sys.executable, "-m", "lambda_glibc_gate"]
+    return [*start, "scan", *map(str, paths), "--runtime", RUNTIME, "--format", "json"]
+
+
+def in_process_scan(paths: list[Path]) -> None:
+    report = scan([str(path) for path in paths], ScanOptions(runtime=RUNTIME))
+    report.dumps()
+
+
+def floors(paths: list[Path], repeat: int) -> list[measure.Timing]:
+    members = {path: floor.elf_members(path) for path in paths}  # chosen before the clock
+    timings = [
+        measure.run_call("c. zipfile, ELF members read and discarded",
+                         lambda: [floor.zipfile_floor(p, m) for p, m in members.items()], repeat),
+        measure.run_call("c. raw zlib, bounded output (true floor)",
+                         lambda: [floor.raw_floor(p, m) for p, m in members.items()], repeat),
+    ]
+    faster = floor.faster_zlib()
+    if faster is not None:
+        name, module = faster
+        timings.append(measure.run_call(
+            f"c. raw {name}, bounded output",
+            lambda: [floor.raw_floor(p, m, module) for p, m in members.items()], repeat))
+    return timings
+
+
+def workload(title: str, paths: list[Path], repeat: int, workers: int) -> None:
+    print(f"\n== {title}", flush=True)
+    timings = [
+        measure.run_command("a. lambda-glibc-gate scan (subprocess)", scanner_command(paths), repeat),
+        measure.run_call("a. scan() in process", lambda: in_process_scan(paths), repeat),
+    ]
+    if len(paths) > 1:
+        names = [str(path) for path in paths]
+        timings.append(measure.run_call("   collect() one by one", lambda: [collect(p, TASK_ROOT) for p in names],
+                                        repeat))
+        timings.append(measure.run_call(f"   collect_many(), {workers} workers",
+                                        lambda: collect_many(names, TASK_ROOT, workers), repeat))
+    timings.append(measure.run_command("b. shell: unzip + file + objdump -T + grep",
+                                       ["bash", str(SHELL), *map(str, paths)], repeat))
+    timings += floors(paths, repeat)
+    _print(timings)
+
+
+def _print(timings: list[measure.Timing]) -> None:
+    scanner = timings[0].median
+    width = max(len(t.label) for t in timings)
+    print(f"{'':{width}}  {'median':>8}  {'min':>7}  {'max':>7}  {'a / this':>8}  peak RSS")
+    for timing in timings:
+        rss = f"{timing.peak_rss / 2**20:7.1f} MB" if timing.peak_rss else ""
+        print(f"{timing.label:{width}}  {timing.median:7.3f}s  {min(timing.seconds):6.3f}s  "
+              f"{max(timing.seconds):6.3f}s  {scanner / timing.median:8.2f}  {rss}")
+    shell = next(t for t in timings if t.label.startswith("b."))
+    zipfile_floor = next(t for t in timings if t.label.startswith("c. zipfile"))
+    print(f"-> a is {shell.median / scanner:.1f}x faster than b; a / c (zipfile) = "
+          f"{scanner / zipfile_floor.median:.2f}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each measurement (median)")
+    parser.add_argument("--small", type=int, default=200, help="how many small functions")
+    parser.add_argument("--workers", type=int, default=default_workers(),
+                        help="processes for collect_many (default: the available cores)")
+    args = parser.parse_args()
+    for tool in ("unzip", "file", "objdump"):
+        if shutil.which(tool) is None:
+            return f"{tool} is needed for the shell approach (b); install binutils, unzip, file"
+    large = packages.large_package()
+    small = packages.small_packages(args.small)
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {args.workers} workers; "
+          f"{args.repeat} runs each")
+    print(f"large: {large.path.name}: {large.members} members, {large.elf_members} ELF, "
+          f"{large.unzipped / 1e6:.0f} MB unzipped, {large.zipped / 1e6:.0f} MB zipped")
+    print(f"small: {len(small)} zips, {sum(p.elf_members for p in small)} ELF members, "
+          f"{sum(p.unzipped for p in small) / len(small) / 1e6:.1f} MB unzipped each on average")
+    workload("large package", [large.path], args.repeat, args.workers)
+    workload(f"{len(small)} small functions", [p.path for p in small], args.repeat, args.workers)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""collect_many: the same facts as collect(), artifact by artifact, whatever the worker count."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+from conftest import REGULAR, elf_fixture
+
+from lambda_glibc_gate.parallel import collect_many, default_workers
+from lambda_glibc_gate.resolve import TASK_ROOT
+from lambda_glibc_gate.scan import Collected, collect
+
+
+def facts(collected: Collected) -> tuple:
+    """Everything a Collected holds, in comparable form (PackageIndex has no equality)."""
+    owners = {member: collected.packages.owner(member) for member in collected.tree.names}
+    return (
+        collected.artifact_path,
+        collected.kind,
+        collected.tree,
+        collected.modes,
+        collected.heads,
+        collected.findings,
+        collected.unpacked_size,
+        {member: owner.describe() if owner else None for member, owner in owners.items()},
+    )
+
+
+@pytest.fixture
+def artifacts(make_zip, tmp_path):
+    """Six different packages: a custom runtime, a Python wheel, a library folder, a corrupt zip."""
+    wheel_record = b"pkg/_speedups.cpython-312-x86_64-linux-gnu.so,,\n"
+    paths = [
+        make_zip({"bootstrap": elf_fixture("hello-glibc2.34-x86_64")}),
+        make_zip({"bootstrap": elf_fixture("strlcpy_strtol-glibc2.38-x86_64")}),
+        make_zip({
+            "pkg/_speedups.cpython-312-x86_64-linux-gnu.so": elf_fixture(
+                "_speedups.cpython-312-x86_64-linux-gnu.so"),
+            "pkg-1.0.dist-info/RECORD": (wheel_record, REGULAR),
+            "pkg-1.0.dist-info/WHEEL": (b"Tag: cp312-cp312-manylinux_2_17_x86_64\n", REGULAR),
+        }),
+        make_zip({"bin/app": elf_fixture("app_rpath"), "lib/libfoo.so": elf_fixture("lib/libfoo.so")}),
+        make_zip({"bootstrap": elf_fixture("relr-glibc2.38-x86_64"), "handler.py": (b"x", REGULAR)}),
+    ]
+    corrupt = tmp_path / "corrupt.zip"
+    data = bytearray(open(paths[0], "rb").read())
+    data[40:60] = bytes(20)  # inside the first member's compressed data
+    corrupt.write_bytes(bytes(data))
+    paths.insert(2, str(corrupt))
+    return paths
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3, None])
+def test_same_facts_in_the_same_order_as_collect(artifacts, workers):
+    expected = [facts(collect(path, TASK_ROOT)) for path in artifacts]
+    got = [facts(c) for c in collect_many(artifacts, TASK_ROOT, workers)]
+    assert got == expected
+    assert [fact[0] for fact in got] == artifacts
+
+
+def test_the_fixtures_cover_what_the_comparison_needs(artifacts):
+    collected = [collect(path, TASK_ROOT) for path in artifacts]
+    assert all(c.tree.elves for c in collected if not c.findings)
+    assert any(c.findings for c in collected), "the corrupt zip gives a finding"
+    assert any(any(c.packages.owner(m) for m in c.tree.names) for c in collected), "a wheel is owned"
+    assert any(c.heads for c in collected) or any("bootstrap" in c.tree.elves for c in collected)
+
+
+def test_collected_survives_pickling(artifacts):
+    for path in artifacts:
+        collected = collect(path, TASK_ROOT)
+        assert facts(pickle.loads(pickle.dumps(collected))) == facts(collected)
+
+
+def test_a_path_that_is_gone_is_a_finding_on_it_alone(artifacts, tmp_path):
+    missing = str(tmp_path / "gone.zip")
+    paths = [artifacts[0], missing, *artifacts[1:]]
+    got = collect_many(paths, TASK_ROOT, workers=2)
+    assert [facts(c) for c in got] == [facts(collect(path, TASK_ROOT)) for path in paths]
+    assert [f.rule for f in got[1].findings] == ["unreadable-archive"] and not got[1].tree.elves
+    assert got[0].tree.elves and got[2].findings == collect(artifacts[1], TASK_ROOT).findings
+
+
+def test_no_paths_no_work():
+    assert collect_many([], TASK_ROOT, workers=4) == []
+
+
+def test_default_workers_is_at_least_one():
+    assert default_workers() >= 1
