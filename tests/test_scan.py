@@ -417,3 +417,9 @@ def test_ubuntu_22_04_is_offered_for_a_glibc_2_35_target_with_its_dates(make_zip
         make_zip({"bootstrap": elf_fixture(fixture)}), glibc="2.35", architecture=architecture, today=date(2027, 5, 1)
     )
     assert not any(f.code.startswith("runs-on:") for f in only(later, "glibc-too-new").fixes)
+
+
+def test_an_unreadable_zip_gets_no_extra_bootstrap_finding(tmp_path):
+    broken = tmp_path / "function.zip"
+    broken.write_bytes(b"PK\x03\x04 truncated")
+    assert rules(run(str(broken))) == ["unreadable-archive"]
