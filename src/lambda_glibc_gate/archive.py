@@ -57,6 +57,8 @@ _OUTPUT_CHUNK = 1024 * 1024
 # bzip2 and LZMA shrink a small run of zeros far beyond 1000:1; judge the ratio only on output
 # large enough to hurt.
 _RATIO_FLOOR = 1024 * 1024
+# Declared sizes beyond this ratio to the compressed size get no up-front allocation.
+_PLAUSIBLE_RATIO = 32
 # One finding per member is useful; thousands of them (a corrupt zip) are noise.
 _MAX_FINDINGS_PER_KIND = 20
 
@@ -201,6 +203,10 @@ class Artifact:
         self.close()
 
     # -- for the kinds -----------------------------------------------------------------------
+    def _reservation(self, member: Member, cap: int) -> int:
+        """Bytes to allocate at once for reading `member` whole (a file's size is real)."""
+        return min(member.size, cap)
+
     def _stream(self, member: Member) -> Iterator[bytes]:
         """The member's bytes in chunks; raises _Problem. Each kind provides its own."""
         raise _Problem(UNREADABLE, "not-a-member", f"{_quoted(member.name)} is not in this artifact")
@@ -259,9 +265,12 @@ class Artifact:
         if not head and not elf_only and member.size > cap:
             self._report_problem(_too_large(member.name, member.size, cap), member.name)
             return None
-        # One growing buffer, not a list of chunks joined at the end: a large member is held
-        # once, not twice (BytesIO grows in place and getvalue() hands over its buffer).
+        # One buffer, not a list of chunks joined at the end: a large member is held once, not
+        # twice (getvalue() hands the buffer over). It is sized once to the declared size (at
+        # most `cap`): grown chunk by chunk, the reallocations of a large member can leave
+        # copies of it behind in the heap.
         buffer = io.BytesIO()
+        sized = head
         got = 0
         head_bytes = b""  # the first bytes, for the magic check
         magic_checked = not elf_only
@@ -288,6 +297,9 @@ class Artifact:
                     magic_checked = True
                     if member.size > cap:  # an ELF file too large to read: say so, read no more
                         raise _too_large(member.name, member.size, cap)
+                if magic_checked and not sized:
+                    sized = True
+                    _reserve(buffer, self._reservation(member, cap))
                 if head and got >= cap:
                     return buffer.getvalue()[:cap]
                 if got > cap:
@@ -305,7 +317,17 @@ class Artifact:
                 chunks.close()
         if not magic_checked:  # shorter than the magic number
             return None
+        buffer.truncate(got)  # a member shorter than declared is a finding already; kept safe
         return buffer.getvalue()
+
+
+def _reserve(buffer: io.BytesIO, size: int) -> None:
+    """Allocate `size` bytes for the buffer at once (writing past the end sizes it exactly)."""
+    position = buffer.tell()
+    if size > position:
+        buffer.seek(size - 1)
+        buffer.write(b"\0")
+        buffer.seek(position)
 
 
 def _mb(size: int) -> str:
@@ -552,6 +574,14 @@ class _ZipArtifact(Artifact):
                              f"{_quoted(second.orig_filename)} share the same bytes (a zip "
                              "bomb trick): unzip tools reject such a zip")
                 return
+
+    def _reservation(self, member: Member, cap: int) -> int:
+        """Only a plausible declared size: a lying one must not make the reader allocate (and
+        zero) memory that the compressed data cannot fill. ELF files deflate 2-10:1."""
+        info = self._infos.get(member.name)
+        if info is None or info.file_size > _PLAUSIBLE_RATIO * max(info.compress_size, 1):
+            return 0
+        return min(info.file_size, cap)
 
     def _stream(self, member: Member) -> Iterator[bytes]:
         info = self._infos.get(member.name)
