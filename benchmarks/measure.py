@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import os
-import resource
 import statistics
 import subprocess
 import threading
@@ -20,7 +19,8 @@ _SAMPLE_SECONDS = 0.005
 class Timing:
     label: str
     seconds: list[float]
-    peak_rss: int | None = None  # bytes, summed over the process and its workers
+    peak_rss: int | None = None  # bytes, the process and its workers at one moment
+    peak_rss_bound: int | None = None  # bytes, each process's own peak, summed
 
     @property
     def median(self) -> float:
@@ -38,63 +38,74 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _high_water_mark(pid: int) -> int | None:
-    """VmHWM: the process's own peak resident set, kept by the kernel (so sampling it cannot
-    miss a short peak; only a worker that lives less than one sample interval can be missed)."""
+def _memory(pid: int) -> tuple[int, int] | None:
+    """(VmRSS, VmHWM) in bytes: the resident set now and its peak so far."""
+    found = {}
     try:
         with open(f"/proc/{pid}/status") as handle:
             for line in handle:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
+                if line.startswith(("VmRSS:", "VmHWM:")):
+                    found[line[:5]] = int(line.split()[1]) * 1024
     except OSError:
-        return None
-    return None
+        return None  # the process ended between two samples
+    if len(found) != 2:
+        return None  # a zombie has no memory left
+    return found["VmRSS"], found["VmHWM"]
 
 
 class _TreePeak:
-    """Peak RSS of a process tree: each process's VmHWM, summed over every process seen (an
-    upper bound of the tree's peak, as the workers' peaks need not coincide)."""
+    """Peak RSS of a process tree, two ways. `concurrent`: the largest sum of the processes'
+    resident sets seen at one sample (every few ms). `bound`: each process's own peak (VmHWM,
+    kept by the kernel, so never missed), summed: an upper bound, as the peaks of workers
+    need not coincide. Both count twice the pages a forked worker shares with its parent."""
 
     def __init__(self, root: int) -> None:
         self.root = root
         self.peaks: dict[int, int] = {}
+        self.concurrent = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            pending = [self.root]
+            pending, total = [self.root], 0
             while pending:
                 pid = pending.pop()
-                peak = _high_water_mark(pid)
-                if peak is not None:
+                memory = _memory(pid)
+                if memory is not None:
+                    resident, peak = memory
+                    total += resident
                     self.peaks[pid] = max(peak, self.peaks.get(pid, 0))
                 pending += _children(pid)
+            self.concurrent = max(self.concurrent, total)
             time.sleep(_SAMPLE_SECONDS)
 
-    def stop(self, root_peak: int) -> int:
+    def stop(self) -> tuple[int, int]:
         self._stop.set()
         self._thread.join()
-        self.peaks[self.root] = max(root_peak, self.peaks.get(self.root, 0))
-        return sum(self.peaks.values())
+        return self.concurrent, sum(self.peaks.values())
 
 
-def run_command(label: str, command: Sequence[str], repeat: int, cwd: Path | None = None,
-                env: dict[str, str] | None = None) -> Timing:
-    """Run `command` `repeat` times (output to /dev/null); the worst peak RSS is kept."""
-    seconds, peak = [], 0
+def run_command(label: str, command: Sequence[str], repeat: int, memory: bool = False,
+                cwd: Path | None = None) -> Timing:
+    """Run `command` `repeat` times (output to /dev/null). With `memory`, the worst peak RSS of
+    the process and its workers (the sampler costs a little CPU, so only where it is reported)."""
+    seconds, peak, bound = [], 0, 0
     for _ in range(repeat):
         start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=cwd, env=env)
-        tree = _TreePeak(process.pid)
-        _, status, usage = os.wait4(process.pid, 0)
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=cwd)
+        tree = _TreePeak(process.pid) if memory else None
+        # Not ru_maxrss from wait4: it keeps the high-water mark of the memory the child had
+        # before exec, that is this (large) benchmark process's.
+        process.wait()
         seconds.append(time.perf_counter() - start)
-        process.returncode = os.waitstatus_to_exitcode(status)
-        peak = max(peak, tree.stop(usage.ru_maxrss * 1024))  # ru_maxrss is in KB on Linux
+        if tree is not None:
+            concurrent, peaks = tree.stop()
+            peak, bound = max(peak, concurrent), max(bound, peaks)
         if process.returncode not in (0, 1):  # 1 is the scanner's "findings" verdict
             raise SystemExit(f"{label}: {' '.join(command)} exited {process.returncode}")
-    return Timing(label, seconds, peak)
+    return Timing(label, seconds, peak or None, bound or None)
 
 
 def run_call(label: str, call: Callable[[], object], repeat: int) -> Timing:
@@ -105,7 +116,3 @@ def run_call(label: str, call: Callable[[], object], repeat: int) -> Timing:
         call()
         seconds.append(time.perf_counter() - start)
     return Timing(label, seconds)
-
-
-def own_peak_rss() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

@@ -63,11 +63,11 @@ def _wheel_entries(wheel: Path):
             yield info.filename, mode, source.read(info)
 
 
-def _write(zip_path: Path, entries) -> Package:
+def _write(zip_path: Path, entries, compresslevel: int = 6) -> Package:
     """Write a zip as `zip -r` would (deflate level 6, Unix modes); entries: (name, mode, data)."""
     temporary = zip_path.with_suffix(".tmp")
     members = elf_members = unzipped = 0
-    with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as out:
+    with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as out:
         for name, mode, data in entries:
             info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
@@ -105,6 +105,25 @@ def large_package() -> Package:
             yield from _wheel_entries(wheel)
 
     return _write(path, entries())
+
+
+def huge_package(copies: int = 4) -> Package:
+    """The large package `copies` times over under different folders (about 1 GB unzipped):
+    memory must not grow with the package, only with its largest member."""
+    path = CACHE / f"huge-{copies}.zip"
+    if path.exists():
+        return describe(path)
+    large = large_package()
+    print(f"building {path} ...", flush=True)
+
+    def entries():
+        with zipfile.ZipFile(large.path) as source:
+            for copy in range(copies):
+                for info in source.infolist():
+                    mode = (info.external_attr >> 16) & 0o777
+                    yield f"copy{copy}/{info.filename}", mode, source.read(info)
+
+    return _write(path, entries(), compresslevel=1)
 
 
 def _small_pool() -> tuple[list[tuple[str, int, bytes]], list[tuple[str, int, bytes]]]:

@@ -1,6 +1,6 @@
 """The benchmark: lambda-glibc-gate against the shell approach and the decompression floor.
 
-    python benchmarks/run.py [--repeat 5] [--small 200] [--workers N]
+    python benchmarks/run.py [--repeat 5] [--repeat-small 3] [--small 200] [--workers N]
 
 Builds (once, cached in benchmarks/.cache/) a large python3.12 package with numpy, pandas and
 pyarrow, and many small functions; then times, each --repeat times, and prints medians:
@@ -17,6 +17,7 @@ import argparse
 import os
 import shutil
 import sys
+import zlib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -26,6 +27,7 @@ import floor  # noqa: E402 - benchmarks/ is not a package
 import measure  # noqa: E402
 import packages  # noqa: E402
 
+from lambda_glibc_gate import archive  # noqa: E402
 from lambda_glibc_gate.parallel import collect_many, default_workers  # noqa: E402
 from lambda_glibc_gate.resolve import TASK_ROOT  # noqa: E402
 from lambda_glibc_gate.scan import ScanOptions, collect, scan  # noqa: E402
@@ -35,8 +37,10 @@ SHELL = HERE / "shell_approach.sh"
 
 
 def scanner_command(paths: list[Path]) -> list[str]:
-    program = shutil.which("lambda-glibc-gate")
-    start = [program] if program else [sys.executable, "-m", "lambda_glibc_gate"]
+    # The console script of this interpreter, not the first on PATH: a version manager's shim
+    # (pyenv's is a bash script) would add its own start-up time.
+    program = Path(sys.executable).parent / "lambda-glibc-gate"
+    start = [str(program)] if program.exists() else [sys.executable, "-m", "lambda_glibc_gate"]
     return [*start, "scan", *map(str, paths), "--runtime", RUNTIME, "--format", "json"]
 
 
@@ -65,55 +69,75 @@ def floors(paths: list[Path], repeat: int) -> list[measure.Timing]:
 def workload(title: str, paths: list[Path], repeat: int, workers: int) -> None:
     print(f"\n== {title}", flush=True)
     timings = [
-        measure.run_command("a. lambda-glibc-gate scan (subprocess)", scanner_command(paths), repeat),
+        measure.run_command("a. lambda-glibc-gate scan (subprocess)", scanner_command(paths), repeat,
+                            memory=True),
         measure.run_call("a. scan() in process", lambda: in_process_scan(paths), repeat),
     ]
     if len(paths) > 1:
         names = [str(path) for path in paths]
-        timings.append(measure.run_call("   collect() one by one", lambda: [collect(p, TASK_ROOT) for p in names],
-                                        repeat))
+        timings.append(measure.run_call("   collect() one by one",
+                                        lambda: [collect(p, TASK_ROOT) for p in names], repeat))
         timings.append(measure.run_call(f"   collect_many(), {workers} workers",
                                         lambda: collect_many(names, TASK_ROOT, workers), repeat))
+        command = [sys.executable, str(HERE / "collect_many.py"), str(workers), *names]
+        timings.append(measure.run_command(f"   collect_many() subprocess, {workers} workers",
+                                           command, repeat, memory=True))
     timings.append(measure.run_command("b. shell: unzip + file + objdump -T + grep",
                                        ["bash", str(SHELL), *map(str, paths)], repeat))
     timings += floors(paths, repeat)
     _print(timings)
 
 
+def memory_only(package: packages.Package) -> None:
+    print(f"\n== memory: {package.path.name}, {package.members} members, {package.elf_members} ELF, "
+          f"{package.unzipped / 1e6:.0f} MB unzipped (the largest ELF member is the same as above)")
+    timing = measure.run_command("a. lambda-glibc-gate scan (subprocess)", scanner_command([package.path]), 1,
+                                 memory=True)
+    print(f"{timing.label}  {timing.median:.3f}s  peak RSS {timing.peak_rss / 2**20:.1f} MB")
+
+
 def _print(timings: list[measure.Timing]) -> None:
     scanner = timings[0].median
     width = max(len(t.label) for t in timings)
-    print(f"{'':{width}}  {'median':>8}  {'min':>7}  {'max':>7}  {'a / this':>8}  peak RSS")
+    print(f"{'':{width}}  {'median':>8}  {'min':>7}  {'max':>7}  {'this / a':>8}  peak RSS")
     for timing in timings:
         rss = f"{timing.peak_rss / 2**20:7.1f} MB" if timing.peak_rss else ""
         print(f"{timing.label:{width}}  {timing.median:7.3f}s  {min(timing.seconds):6.3f}s  "
-              f"{max(timing.seconds):6.3f}s  {scanner / timing.median:8.2f}  {rss}")
+              f"{max(timing.seconds):6.3f}s  {timing.median / scanner:8.2f}  {rss}")
     shell = next(t for t in timings if t.label.startswith("b."))
-    zipfile_floor = next(t for t in timings if t.label.startswith("c. zipfile"))
-    print(f"-> a is {shell.median / scanner:.1f}x faster than b; a / c (zipfile) = "
-          f"{scanner / zipfile_floor.median:.2f}")
+    print(f"-> a (subprocess) is {shell.median / scanner:.1f}x faster than b; "
+          + "; ".join(f"a / {t.label[3:].split(',')[0]} = {scanner / t.median:.2f}"
+                      for t in timings if t.label.startswith("c.")))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeat", type=int, default=5, help="runs of each measurement (median)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each large-package measurement")
+    parser.add_argument("--repeat-small", type=int, default=3, help="runs of each small-functions measurement")
     parser.add_argument("--small", type=int, default=200, help="how many small functions")
     parser.add_argument("--workers", type=int, default=default_workers(),
                         help="processes for collect_many (default: the available cores)")
+    parser.add_argument("--skip-huge", action="store_true", help="skip the 1 GB memory check")
     args = parser.parse_args()
     for tool in ("unzip", "file", "objdump"):
         if shutil.which(tool) is None:
             return f"{tool} is needed for the shell approach (b); install binutils, unzip, file"
     large = packages.large_package()
     small = packages.small_packages(args.small)
+    huge = None if args.skip_huge else packages.huge_package()
+    faster = floor.faster_zlib()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {args.workers} workers; "
-          f"{args.repeat} runs each")
+          f"inflate: {'zlib-ng' if archive._fast_zlib is not zlib else 'zlib'} in the scanner, "
+          f"{faster[0] if faster else 'no faster zlib'} for the last floor")
     print(f"large: {large.path.name}: {large.members} members, {large.elf_members} ELF, "
           f"{large.unzipped / 1e6:.0f} MB unzipped, {large.zipped / 1e6:.0f} MB zipped")
     print(f"small: {len(small)} zips, {sum(p.elf_members for p in small)} ELF members, "
           f"{sum(p.unzipped for p in small) / len(small) / 1e6:.1f} MB unzipped each on average")
-    workload("large package", [large.path], args.repeat, args.workers)
-    workload(f"{len(small)} small functions", [p.path for p in small], args.repeat, args.workers)
+    workload(f"large package, {args.repeat} runs each", [large.path], args.repeat, args.workers)
+    workload(f"{len(small)} small functions, {args.repeat_small} runs each", [p.path for p in small],
+             args.repeat_small, args.workers)
+    if huge is not None:
+        memory_only(huge)
     return 0
 
 

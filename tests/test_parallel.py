@@ -7,7 +7,8 @@ import pickle
 import pytest
 from conftest import REGULAR, elf_fixture
 
-from lambda_glibc_gate.parallel import collect_many, default_workers
+from lambda_glibc_gate.archive import Limits
+from lambda_glibc_gate.parallel import WORKER_BASE, collect_many, default_workers, estimated_memory
 from lambda_glibc_gate.resolve import TASK_ROOT
 from lambda_glibc_gate.scan import Collected, collect
 
@@ -52,9 +53,10 @@ def artifacts(make_zip, tmp_path):
 
 
 @pytest.mark.parametrize("workers", [1, 2, 3, None])
-def test_same_facts_in_the_same_order_as_collect(artifacts, workers):
+@pytest.mark.parametrize("budget", [1, 2**40])  # one artifact at a time; no limit
+def test_same_facts_in_the_same_order_as_collect(artifacts, workers, budget):
     expected = [facts(collect(path, TASK_ROOT)) for path in artifacts]
-    got = [facts(c) for c in collect_many(artifacts, TASK_ROOT, workers)]
+    got = [facts(c) for c in collect_many(artifacts, TASK_ROOT, workers, memory_budget=budget)]
     assert got == expected
     assert [fact[0] for fact in got] == artifacts
 
@@ -88,3 +90,23 @@ def test_no_paths_no_work():
 
 def test_default_workers_is_at_least_one():
     assert default_workers() >= 1
+
+
+def test_memory_estimate_is_the_largest_member_plus_the_base(make_zip, tmp_path):
+    big = elf_fixture("hello-glibc2.34-x86_64") + bytes(3 * 2**20)
+    package = make_zip({"bootstrap": big, "small.py": (b"x", REGULAR)})
+    assert estimated_memory(package) == WORKER_BASE + len(big)
+    folder = tmp_path / "folder"
+    (folder / "lib").mkdir(parents=True)
+    (folder / "lib" / "libbig.so").write_bytes(big)
+    (folder / "handler.py").write_bytes(b"x")
+    assert estimated_memory(str(folder)) == WORKER_BASE + len(big)
+    assert estimated_memory(str(folder / "handler.py")) == WORKER_BASE + 1
+
+
+def test_memory_estimate_of_what_cannot_be_sized_is_the_worst_case(tmp_path):
+    limits = Limits()
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"PK\x03\x04" + bytes(100))
+    assert estimated_memory(str(broken)) == WORKER_BASE + limits.max_member_bytes
+    assert estimated_memory(str(tmp_path / "gone.zip")) == WORKER_BASE + limits.max_member_bytes

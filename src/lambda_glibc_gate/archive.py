@@ -13,6 +13,7 @@ which lets a few kilobytes become gigabytes.
 from __future__ import annotations
 
 import bz2
+import ctypes
 import glob
 import io
 import lzma
@@ -57,6 +58,8 @@ _OUTPUT_CHUNK = 1024 * 1024
 # bzip2 and LZMA shrink a small run of zeros far beyond 1000:1; judge the ratio only on output
 # large enough to hurt.
 _RATIO_FLOOR = 1024 * 1024
+# Before allocating a member this large, freed memory is handed back (release_freed_memory).
+_RELEASE_BEFORE = 4 * 1024 * 1024
 # Declared sizes beyond this ratio to the compressed size get no up-front allocation.
 _PLAUSIBLE_RATIO = 32
 # One finding per member is useful; thousands of them (a corrupt zip) are noise.
@@ -324,10 +327,22 @@ class Artifact:
 def _reserve(buffer: io.BytesIO, size: int) -> None:
     """Allocate `size` bytes for the buffer at once (writing past the end sizes it exactly)."""
     position = buffer.tell()
+    if size >= _RELEASE_BEFORE:
+        release_freed_memory()
     if size > position:
         buffer.seek(size - 1)
         buffer.write(b"\0")
         buffer.seek(position)
+
+
+def release_freed_memory() -> None:
+    """Return freed heap memory to the system now. glibc keeps up to tens of MB of it after a
+    large member is freed (its thresholds grow with the blocks freed), so without this the
+    previous large member still counts while the next one is read. Elsewhere: nothing."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _mb(size: int) -> str:
