@@ -497,6 +497,31 @@ _DECOMPRESSORS: dict[int, Callable[[], object]] = {
 _CORRUPT_DATA = (zlib.error, _fast_zlib.error, lzma.LZMAError, OSError, EOFError, ValueError)
 
 
+def _declared_entry_count(path: str) -> int | None:
+    """Entries the end-of-central-directory record declares (zip64 too); None if not found."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            tail_size = min(size, 22 + 65535 + 20)  # EOCD + the longest comment + zip64 locator
+            handle.seek(size - tail_size)
+            tail = handle.read(tail_size)
+            end = tail.rfind(b"PK\x05\x06")
+            if end < 0 or end + 22 > len(tail):
+                return None
+            (entries,) = struct.unpack_from("<H", tail, end + 10)
+            locator = end - 20
+            if entries == 0xFFFF and locator >= 0 and tail[locator : locator + 4] == b"PK\x06\x07":
+                (zip64_at,) = struct.unpack_from("<Q", tail, locator + 8)
+                handle.seek(zip64_at)
+                record = handle.read(56)
+                if record[:4] == b"PK\x06\x06" and len(record) == 56:
+                    (entries,) = struct.unpack_from("<Q", record, 32)
+            return entries
+    except (OSError, struct.error, ValueError):
+        return None
+
+
 class _ZipArtifact(Artifact):
     def __init__(self, path: str, limits: Limits) -> None:
         super().__init__(path, "zip", limits)
@@ -510,6 +535,11 @@ class _ZipArtifact(Artifact):
             self._file = None
 
     def _load(self) -> None:
+        declared = _declared_entry_count(self.path)
+        if declared is not None and declared > self.limits.max_members:
+            # Refuse before zipfile builds a ZipInfo per entry: a count bomb costs memory there.
+            self._check_count(declared)
+            return
         try:
             with zipfile.ZipFile(self.path) as archive:
                 infos = archive.infolist()

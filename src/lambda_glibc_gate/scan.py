@@ -292,7 +292,9 @@ def judge(
     tree = collected.tree
     if not as_layer:
         layer_bootstrap = any("bootstrap" in t.names or "bootstrap" in t.symlinks for t in layers)
-        unreadable = not collected.modes and any(f.rule == "unreadable-archive" for f in collected.findings)
+        unreadable = not collected.modes and any(
+            f.rule == "unreadable-archive" and f.severity == "error" for f in collected.findings
+        )
         if not unreadable:  # a zip that could not be opened says nothing about its bootstrap
             report.findings += checks.check_bootstrap(collected.modes, layer_bootstrap, target, collected.kind)
         if "bootstrap" in collected.heads:
