@@ -17,7 +17,6 @@ from array import array
 from dataclasses import dataclass, field
 
 from elftools.common.exceptions import ELFError
-from elftools.elf.enums import ENUM_E_MACHINE
 
 ELF_MAGIC = b"\x7fELF"
 
@@ -212,7 +211,7 @@ class _Reader:
     def read(self) -> ElfInfo:
         header = self.header
         machine_number = header["e_machine"]
-        machine = MACHINES.get(machine_number) or _MACHINE_NAMES.get(machine_number, str(machine_number))
+        machine = MACHINES.get(machine_number) or _machine_name(machine_number)
         if machine == "s390" and self.bits == 64:  # EM_S390 covers both; 64-bit is s390x
             machine = "s390x"
         elf_type = {2: "exec", 3: "dyn", 1: "rel", 4: "core"}
@@ -493,8 +492,15 @@ _HEADER_FIELDS = (
 )
 _HEADER_64 = struct.Struct("<HHIQQQIHHHHHH")  # the byte order is replaced per file; sizes match
 _HEADER_32 = struct.Struct("<HHIIIIIHHHHHH")
-# Names of machines the checks do not know ("EM_SPARC"), as pyelftools spells them.
-_MACHINE_NAMES = {number: name for name, number in ENUM_E_MACHINE.items() if not name.startswith("_")}
+
+
+def _machine_name(number: int) -> str:
+    """A machine the checks do not know, as pyelftools spells it ("EM_SPARC"); imported only
+    then, as its tables take longer to import than the rest of this module."""
+    from elftools.elf.enums import ENUM_E_MACHINE
+
+    names = {value: name for name, value in ENUM_E_MACHINE.items() if not name.startswith("_")}
+    return names.get(number, str(number))
 
 
 def _markers(data: bytes, windows: list[tuple[int, int]] | None = None) -> frozenset[str]:
