@@ -53,9 +53,8 @@ MAX_VERSION_ENTRIES = 65536
 MAX_SYMBOLS = 4_000_000
 MAX_STRING = 4096
 MAX_SYMBOLS_PER_VERSION = 200  # kept for messages; the count is kept separately
-# Toolchain strings: executables and files up to this size are searched whole; a large library
-# (where a whole-file search costs more than all the rest) only in windows of this size.
-MARKER_FULL_SEARCH = 4 * 2**20
+# Toolchain strings: executables are searched whole; libraries (where a whole-file search costs
+# more than all the rest of the walk) only in windows of this size.
 MARKER_WINDOW = 64 * 1024
 
 
@@ -252,11 +251,11 @@ class _Reader:
     def _marker_windows(self, executable: object, notes: list[tuple[int, int]]) -> list[tuple[int, int]] | None:
         """(offset, size) to search for toolchain strings; None: the whole file.
 
-        A large library is searched only where toolchains put them: the start of each loaded
+        A library is searched only where toolchains put them: the start of each loaded
         segment (Go's .go.buildinfo opens the data segment, its build ID the text), PT_NOTE
         (.note.go.buildid) and the start of what follows the loaded part (.comment, where
         rustc writes "rustc version", kept by `strip`)."""
-        if executable or len(self.data) <= MARKER_FULL_SEARCH:
+        if executable:
             return None
         windows = [(offset, min(filesz, MARKER_WINDOW)) for _, filesz, offset in self.loads]
         windows += [(offset, min(size, MARKER_WINDOW)) for offset, size in notes]
