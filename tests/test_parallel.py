@@ -84,6 +84,13 @@ def test_a_path_that_is_gone_is_a_finding_on_it_alone(artifacts, tmp_path):
     assert got[0].tree.elves and got[2].findings == collect(artifacts[1], TASK_ROOT).findings
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_progress_is_told_each_artifact_once_in_order(artifacts, workers):
+    calls = []
+    collect_many(artifacts, TASK_ROOT, workers, progress=lambda *call: calls.append(call))
+    assert calls == [(number, len(artifacts), path) for number, path in enumerate(artifacts)]
+
+
 def test_no_paths_no_work():
     assert collect_many([], TASK_ROOT, workers=4) == []
 

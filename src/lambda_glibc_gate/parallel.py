@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import threading
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
 from lambda_glibc_gate.archive import ZIP_MAGICS, Limits, release_freed_memory
@@ -59,17 +59,23 @@ def collect_many(
     mount: str,
     workers: int | None = None,
     memory_budget: int = MEMORY_BUDGET,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> list[Collected]:
     """`collect(path, mount)` for every path, in the order given.
 
     `workers`: processes to use (None: one per available core). `memory_budget`: the most the
     busy workers may hold together, by `estimated_memory` (one artifact always runs, however
-    large).
+    large). `progress(started, total, path)` is called as each artifact is started.
     """
     paths = list(paths)
     count = min(default_workers() if workers is None else max(1, workers), len(paths))
     if count <= 1:
-        return [collect(path, mount) for path in paths]
+        results = []
+        for number, path in enumerate(paths):
+            if progress is not None:
+                progress(number, len(paths), path)
+            results.append(collect(path, mount))
+        return results
     needs = [estimated_memory(path) for path in paths]
     results: list[Collected | None] = [None] * len(paths)
     with ProcessPoolExecutor(max_workers=count, mp_context=_context()) as pool:
@@ -80,6 +86,8 @@ def collect_many(
             # In order, while a worker is free and the next artifact fits in the budget.
             while (upcoming < len(paths) and len(running) < count
                    and (not running or in_use + needs[upcoming] <= memory_budget)):
+                if progress is not None:
+                    progress(upcoming, len(paths), paths[upcoming])
                 running[pool.submit(_collect_in_worker, paths[upcoming], mount)] = upcoming
                 in_use += needs[upcoming]
                 upcoming += 1
