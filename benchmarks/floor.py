@@ -65,20 +65,22 @@ def raw_floor(path: Path, members: list[zipfile.ZipInfo], module=zlib) -> int:
     return total
 
 
-def faster_zlib():
-    """(name, module) of an installed drop-in zlib that inflates faster, or None."""
-    try:
-        from isal import isal_zlib
-
-        return "isal", isal_zlib
-    except ImportError:
-        pass
+def faster_zlibs() -> list[tuple[str, object]]:
+    """(name, module) of each installed drop-in zlib that inflates faster."""
+    found = []
     try:
         from zlib_ng import zlib_ng
 
-        return "zlib-ng", zlib_ng
+        found.append(("zlib-ng", zlib_ng))
     except ImportError:
-        return None
+        pass
+    try:
+        from isal import isal_zlib
+
+        found.append(("isal", isal_zlib))
+    except ImportError:
+        pass
+    return found
 
 
 def find_and_read(paths: list[str]) -> int:

@@ -7,7 +7,7 @@ pyarrow, and many small functions; then times, each --repeat times, and prints m
   a. lambda-glibc-gate scan --format json (a subprocess, and in this process)
   b. the blog-post shell approach (shell_approach.sh: unzip, file, objdump -T, grep GLIBC_)
   c. the floor: decompressing only the ELF members: as a program (zipfile, finding the ELF members
-     itself), and in this process (zipfile; raw zlib; a faster zlib if present)
+     itself), and in this process (zipfile; raw zlib; zlib-ng and isal when installed)
 with the ratios a/b and a/c and the peak RSS of (a): the largest sum over the process and its
 workers seen at one moment (sampled every 5 ms), and each process's own peak summed (a bound).
 Needs network access once (pip download), then runs offline.
@@ -59,12 +59,10 @@ def floors(paths: list[Path], repeat: int) -> list[measure.Timing]:
         measure.run_call("c. raw zlib, bounded output (true floor)",
                          lambda: [floor.raw_floor(p, m) for p, m in members.items()], repeat),
     ]
-    faster = floor.faster_zlib()
-    if faster is not None:
-        name, module = faster
+    for name, module in floor.faster_zlibs():
         timings.append(measure.run_call(
             f"c. raw {name}, bounded output",
-            lambda: [floor.raw_floor(p, m, module) for p, m in members.items()], repeat))
+            lambda module=module: [floor.raw_floor(p, m, module) for p, m in members.items()], repeat))
     return timings
 
 
@@ -137,10 +135,10 @@ def main() -> int:
     large = packages.large_package()
     small = packages.small_packages(args.small)
     huge = None if args.skip_huge else packages.huge_package()
-    faster = floor.faster_zlib()
+    faster = [name for name, _ in floor.faster_zlibs()]
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {args.workers} workers; "
-          f"inflate: {'zlib-ng' if archive._fast_zlib is not zlib else 'zlib'} in the scanner, "
-          f"{faster[0] if faster else 'no faster zlib'} for the last floor")
+          f"inflate: {'zlib-ng' if archive._fast_zlib is not zlib else 'zlib'} in the scanner; "
+          f"faster zlibs installed: {', '.join(faster) or 'none'}")
     print(f"large: {large.path.name}: {large.members} members, {large.elf_members} ELF, "
           f"{large.unzipped / 1e6:.0f} MB unzipped, {large.zipped / 1e6:.0f} MB zipped")
     print(f"small: {len(small)} zips, {sum(p.elf_members for p in small)} ELF members, "
