@@ -35,12 +35,15 @@ def artifacts(make_zip, tmp_path):
     paths = [
         make_zip({"bootstrap": elf_fixture("hello-glibc2.34-x86_64")}),
         make_zip({"bootstrap": elf_fixture("strlcpy_strtol-glibc2.38-x86_64")}),
-        make_zip({
-            "pkg/_speedups.cpython-312-x86_64-linux-gnu.so": elf_fixture(
-                "_speedups.cpython-312-x86_64-linux-gnu.so"),
-            "pkg-1.0.dist-info/RECORD": (wheel_record, REGULAR),
-            "pkg-1.0.dist-info/WHEEL": (b"Tag: cp312-cp312-manylinux_2_17_x86_64\n", REGULAR),
-        }),
+        make_zip(
+            {
+                "pkg/_speedups.cpython-312-x86_64-linux-gnu.so": elf_fixture(
+                    "_speedups.cpython-312-x86_64-linux-gnu.so"
+                ),
+                "pkg-1.0.dist-info/RECORD": (wheel_record, REGULAR),
+                "pkg-1.0.dist-info/WHEEL": (b"Tag: cp312-cp312-manylinux_2_17_x86_64\n", REGULAR),
+            }
+        ),
         make_zip({"bin/app": elf_fixture("app_rpath"), "lib/libfoo.so": elf_fixture("lib/libfoo.so")}),
         make_zip({"bootstrap": elf_fixture("relr-glibc2.38-x86_64"), "handler.py": (b"x", REGULAR)}),
     ]
@@ -117,3 +120,28 @@ def test_memory_estimate_of_what_cannot_be_sized_is_the_worst_case(tmp_path):
     broken.write_bytes(b"PK\x03\x04" + bytes(100))
     assert estimated_memory(str(broken)) == WORKER_BASE + limits.max_member_bytes
     assert estimated_memory(str(tmp_path / "gone.zip")) == WORKER_BASE + limits.max_member_bytes
+
+
+def test_a_fifo_among_many_artifacts_never_blocks_the_sizing(tmp_path):
+    # Opening a FIFO blocks until a writer comes; sizing artifacts for the memory budget must
+    # not open it (the worker's reader reports it as a finding instead).
+    import os
+    import subprocess
+    import sys
+    import zipfile
+
+    fifo = tmp_path / "artifact.fifo"
+    os.mkfifo(fifo)
+    package = tmp_path / "function.zip"
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("handler.py", "print(1)\n")
+    code = (
+        "import sys; from lambda_glibc_gate.parallel import collect_many;"
+        "found = collect_many(sys.argv[1:], '/var/task', workers=2);"
+        "print(sorted(f.rule for c in found for f in c.findings))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(fifo), str(package)], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "unreadable-archive" in result.stdout

@@ -497,7 +497,7 @@ _DECOMPRESSORS: dict[int, Callable[[], object]] = {
 _CORRUPT_DATA = (zlib.error, _fast_zlib.error, lzma.LZMAError, OSError, EOFError, ValueError)
 
 
-def _declared_entry_count(path: str) -> int | None:
+def declared_entry_count(path: str) -> int | None:
     """Entries the end-of-central-directory record declares (zip64 too); None if not found."""
     try:
         with open(path, "rb") as handle:
@@ -535,7 +535,7 @@ class _ZipArtifact(Artifact):
             self._file = None
 
     def _load(self) -> None:
-        declared = _declared_entry_count(self.path)
+        declared = declared_entry_count(self.path)
         if declared is not None and declared > self.limits.max_members:
             # Refuse before zipfile builds a ZipInfo per entry: a count bomb costs memory there.
             self._check_count(declared)

@@ -124,7 +124,8 @@ def _run_scan(args: argparse.Namespace) -> int:
     finally:
         if sys.stderr.isatty():
             sys.stderr.write("\r\033[K")
-    text = render_report(report, args.format, colour=_colour(args), notes=args.notes)
+    pretty = sys.stdout.isatty() and not args.output  # indented JSON for a person, compact for a pipe
+    text = render_report(report, args.format, colour=_colour(args), notes=args.notes, pretty=pretty)
     if args.output:
         try:
             with open(args.output, "w", encoding="utf-8") as handle:
@@ -146,9 +147,9 @@ def _progress(done: int, total: int, path: str) -> None:
     sys.stderr.flush()
 
 
-def render_report(report, output_format: str, colour: bool = False, notes: bool = False) -> str:
+def render_report(report, output_format: str, colour: bool = False, notes: bool = False, pretty: bool = False) -> str:
     if output_format == "json":
-        return report.dumps() + "\n"
+        return report.dumps(pretty=pretty) + "\n"
     if output_format == "sarif":
         from lambda_glibc_gate.render.sarif import render as render_sarif
 

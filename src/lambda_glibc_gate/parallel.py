@@ -17,7 +17,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
-from lambda_glibc_gate.archive import ZIP_MAGICS, Limits, release_freed_memory
+from lambda_glibc_gate.archive import ZIP_MAGICS, Limits, declared_entry_count, release_freed_memory
 from lambda_glibc_gate.scan import Collected, collect
 
 # The peak resident memory of a whole scan stays under 150 MB: this process (~25 MB with its
@@ -44,9 +44,13 @@ def estimated_memory(path: str, limits: Limits = Limits()) -> int:  # noqa: B008
         if os.path.isdir(path):
             largest = max((_file_size(os.path.join(root, name))
                            for root, _, names in os.walk(path) for name in names), default=0)
+        elif not os.path.isfile(path):
+            pass  # a FIFO or device: never opened here (opening a FIFO blocks); the worker reports it
         elif _starts_like_a_zip(path):  # as open_artifact tells a zip from a single file
-            with zipfile.ZipFile(path) as archive:
-                largest = max((info.file_size for info in archive.infolist()), default=0)
+            count = declared_entry_count(path)
+            if count is not None and count <= limits.max_members:  # a count bomb is not parsed here
+                with zipfile.ZipFile(path) as archive:
+                    largest = max((info.file_size for info in archive.infolist()), default=0)
         else:
             largest = os.path.getsize(path)
     except Exception:  # noqa: BLE001 - an artifact too broken to size is sized as the worst case

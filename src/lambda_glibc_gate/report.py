@@ -166,5 +166,6 @@ class Report:
             "artifacts": [artifact.to_json() for artifact in self.artifacts],
         }
 
-    def dumps(self) -> str:
-        return json.dumps(self.to_json(), indent=2)
+    def dumps(self, pretty: bool = True) -> str:
+        """The JSON report; compact when a machine reads it (indenting uses the slow encoder)."""
+        return json.dumps(self.to_json(), indent=2 if pretty else None)

@@ -87,13 +87,14 @@ def scan(paths: Sequence[str], options: ScanOptions) -> Report:
         jobs = [Job(path, runtime, architecture) for path in artifact_paths]
 
     mount = LAYER_ROOT if options.as_layer else TASK_ROOT
-    collected_once: dict[str, Collected] = {}
+    from lambda_glibc_gate.parallel import collect_many  # imported here: parallel imports this module
+
+    # Reading is most of the cost: artifacts are read in parallel (within a memory budget), once
+    # each even when several functions share one.
+    unique_paths = list(dict.fromkeys(job.path for job in jobs))
+    collected_once = dict(zip(unique_paths, collect_many(unique_paths, mount, progress=options.progress), strict=True))
     reports = []
-    for number, job in enumerate(jobs):
-        if options.progress is not None:
-            options.progress(number, len(jobs), job.path)
-        if job.path not in collected_once:
-            collected_once[job.path] = collect(job.path, mount)
+    for job in jobs:
         collected = collected_once[job.path]
         function_name = getattr(job.function, "name", None)
         if job.runtime is None:

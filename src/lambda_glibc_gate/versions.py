@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Tags that carry no number but stand for the glibc release that introduced them.
 # GLIBC_ABI_DT_RELR: glibc 2.36 (NEWS 2.36, elf/Versions) — binaries linked with
@@ -37,6 +38,7 @@ class Version:
         return f"{self.family}_{self.number}"
 
 
+@lru_cache(maxsize=4096)  # a few hundred distinct tags recur across thousands of files
 def parse_tag(tag: str) -> Version | None:
     """GLIBC_2.2.5 -> Version("GLIBC", (2, 2, 5)); None for unnumbered tags."""
     if tag in GLIBC_ABI_TAG_RELEASE:
