@@ -423,3 +423,23 @@ def test_an_unreadable_zip_gets_no_extra_bootstrap_finding(tmp_path):
     broken = tmp_path / "function.zip"
     broken.write_bytes(b"PK\x03\x04 truncated")
     assert rules(run(str(broken))) == ["unreadable-archive"]
+
+
+def _zip_of_zeros(path, name: str, size: int) -> str:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        with archive.open(zipfile.ZipInfo(name), "w", force_zip64=True) as member:
+            chunk = bytes(2**22)
+            for _ in range(size // len(chunk)):
+                member.write(chunk)
+    return str(path)
+
+
+def test_package_and_layers_together_over_250_mb_are_too_large(tmp_path):
+    # GIVEN a package and a layer of 140 MB each unzipped: each fits, together they do not
+    package = _zip_of_zeros(tmp_path / "function.zip", "data.bin", 140 * 2**20)
+    layer = _zip_of_zeros(tmp_path / "layer.zip", "share/data.bin", 140 * 2**20)
+    assert "package-too-large" not in rules(run(package, runtime="python3.12"))
+    finding = only(run(package, runtime="python3.12", layers=(layer,)), "package-too-large")
+    assert "layer" in finding.message and finding.details["unpacked_size"] == 280 * 2**20

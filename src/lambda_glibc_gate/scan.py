@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from lambda_glibc_gate import advice, checks, runtimes
-from lambda_glibc_gate.archive import UsageError, expand_paths, open_artifact, safe_name
+from lambda_glibc_gate.archive import Limits, UsageError, expand_paths, open_artifact, safe_name
 from lambda_glibc_gate.elf import MalformedElf, read_elf
 from lambda_glibc_gate.report import ArtifactReport, BinaryReport, Finding, Report, severity_rank
 from lambda_glibc_gate.resolve import LAYER_ROOT, TASK_ROOT, Filesystem, Tree, load_trees, roots_of
@@ -107,13 +107,14 @@ def scan(paths: Sequence[str], options: ScanOptions) -> Report:
         target = target_for(job.runtime, job.architecture, options, today)
         report = judge(
             collected,
-            [tree for tree, _ in job_layers],
+            [tree for tree, _, _ in job_layers],
             target,
             options.as_layer,
             build_method=getattr(job.function, "build_method", None),
         )
         report.function = function_name
-        report.findings[:0] = [finding for _, findings in job_layers for finding in findings]
+        report.findings[:0] = [finding for _, findings, _ in job_layers for finding in findings]
+        report.findings += _too_large_with_layers(collected, job_layers)
         reports.append(report)
 
     runtime_json = (
@@ -126,10 +127,28 @@ def scan(paths: Sequence[str], options: ScanOptions) -> Report:
     return result
 
 
-def _layer(path: str) -> tuple[Tree, list[Finding]]:
-    """A layer as Lambda mounts it at /opt, and what was wrong with reading it."""
+def _layer(path: str) -> tuple[Tree, list[Finding], int]:
+    """A layer as Lambda mounts it at /opt, what was wrong with reading it, and its size."""
     collected = collect(path, LAYER_ROOT)
-    return collected.tree, [replace(f, message=f"layer {path}: {f.message}") for f in collected.findings]
+    findings = [replace(f, message=f"layer {path}: {f.message}") for f in collected.findings]
+    return collected.tree, findings, collected.unpacked_size
+
+
+def _too_large_with_layers(collected: Collected, layers: list[tuple[Tree, list[Finding], int]]) -> list[Finding]:
+    """Lambda's 250 MB unzipped limit counts the function's code and all its layers together."""
+    limit = Limits().lambda_unzipped_limit
+    total = collected.unpacked_size + sum(size for _, _, size in layers)
+    if not layers or total <= limit or collected.unpacked_size > limit:
+        return []  # no layers, within the limit, or already reported for the package alone
+    return [
+        Finding(
+            "package-too-large",
+            "error",
+            f"the package and its {len(layers)} layer(s) unpack to {total / 1e6:.1f} MB ({total:,} bytes), "
+            f"above Lambda's limit of {limit:,} bytes for a function's code and layers together",
+            details={"unpacked_size": total, "limit": limit},
+        )
+    ]
 
 
 def _architecture(value: str) -> str:
