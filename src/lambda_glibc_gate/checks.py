@@ -14,7 +14,7 @@ from lambda_glibc_gate import advice
 from lambda_glibc_gate.elf import ElfInfo, VersionNeed
 from lambda_glibc_gate.report import Finding
 from lambda_glibc_gate.resolve import Resolution
-from lambda_glibc_gate.versions import exceeds, glibc_key, glibc_release, is_glibc_abi_tag
+from lambda_glibc_gate.versions import exceeds, glibc_key, glibc_release, is_glibc_abi_tag, parse_tag
 
 # Lambda architecture -> ELF machine and the loader paths Amazon Linux has for it
 # (glibc sysdeps/unix/sysv/linux/*/ldconfig.h; reference/runtimes.md §3a).
@@ -30,6 +30,8 @@ LOADERS = {
 }
 SYMBOLS_IN_MESSAGE = 3
 SYMBOLS_IN_REPORT = 50
+# The reason given when a library from the package or a layer lacks a version it is asked for.
+BUNDLED_LACKS = "does not define it"
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,6 @@ def glibc_required(info: ElfInfo) -> str | None:
 
 def versions_required(info: ElfInfo) -> dict[str, str]:
     """Highest non-weak tag per family: {"GLIBC": "GLIBC_2.38", "GLIBCXX": "GLIBCXX_3.4.30"}."""
-    from lambda_glibc_gate.versions import parse_tag
-
     best: dict[str, tuple] = {}
     for need in info.version_needs:
         version = parse_tag(need.version)
@@ -279,7 +279,7 @@ def failing_needs(info: ElfInfo, resolutions: dict[str, Resolution], target: Tar
             continue  # reported as missing-library
         if resolution.info is not None:  # a library from the package or a layer
             if need.version not in resolution.info.version_defs:
-                failing.append((need, f"{resolution.path} does not define it"))
+                failing.append((need, f"{resolution.path} {BUNDLED_LACKS}"))
             continue
         reason = _system_lacks(need.version, target.limits)
         if reason:
@@ -319,12 +319,12 @@ def check_versions(
 ) -> list[Finding]:
     failing = failing_needs(info, resolutions, target)
     findings = []
-    private = [(n, r) for n, r in failing if n.version == "GLIBC_PRIVATE"]
-    glibc = [(n, r) for n, r in failing if n.version.startswith("GLIBC_") and (n, r) not in private]
-    cxx = [(n, r) for n, r in failing if n.version.startswith(("GLIBCXX_", "CXXABI_", "GCC_"))]
-    other = [(n, r) for n, r in failing if (n, r) not in private + glibc + cxx]
+    groups: dict[str, list[tuple[VersionNeed, str]]] = {"private": [], "glibc": [], "cxx": [], "other": []}
+    for need, reason in failing:
+        groups[_group_of(need.version)].append((need, reason))
+    private, glibc, cxx, other = groups["private"], groups["glibc"], groups["cxx"], groups["other"]
     if glibc:
-        findings.append(_glibc_too_new(member, info, glibc, target, ctx))
+        findings.append(_glibc_too_new(member, glibc, target, ctx))
     if private:
         findings.append(
             _versioned_finding(
@@ -372,14 +372,21 @@ def check_versions(
     return findings
 
 
+def _group_of(tag: str) -> str:
+    """Which rule a failing version need belongs to."""
+    if tag == "GLIBC_PRIVATE":
+        return "private"
+    if tag.startswith(("GLIBCXX_", "CXXABI_", "GCC_")):
+        return "cxx"
+    return "glibc" if tag.startswith("GLIBC_") else "other"
+
+
 def _tags(failing: list[tuple[VersionNeed, str]]) -> str:
     tags = sorted({n.version for n, _ in failing}, key=_tag_sort, reverse=True)
     return ", ".join(tags)
 
 
 def _tag_sort(tag: str) -> tuple:
-    from lambda_glibc_gate.versions import parse_tag
-
     version = parse_tag(tag)
     return version.parts if version else (999,)
 
@@ -416,15 +423,7 @@ def _needs_phrase(failing: list[tuple[VersionNeed, str]], shown: int = SYMBOLS_I
     return ", ".join(parts) + (f" and {hidden} more symbol(s)" if hidden > 0 else "")
 
 
-def _symbol_phrase(symbols: tuple[str, ...], total: int) -> str:
-    if not symbols:
-        return ""
-    shown = ", ".join(f"`{s}`" for s in symbols[:SYMBOLS_IN_MESSAGE])
-    more = total - min(len(symbols), SYMBOLS_IN_MESSAGE)
-    return f" (needed by {shown}{f' and {more} more' if more > 0 else ''})"
-
-
-def _glibc_too_new(member: str, info: ElfInfo, failing, target: Target, ctx: advice.Context) -> Finding:
+def _glibc_too_new(member: str, failing, target: Target, ctx: advice.Context) -> Finding:
     releases = [glibc_release(n.version) or "unknown" for n, _ in failing]
     known = [r for r in releases if r != "unknown"]
     required = max(known, key=glibc_key) if known else "unknown"
@@ -436,7 +435,7 @@ def _glibc_too_new(member: str, info: ElfInfo, failing, target: Target, ctx: adv
         f"{' (--glibc override)' if target.glibc_overridden else ''} has glibc {target.glibc}: "
         f"{_needs_phrase(failing)}"
     )
-    bundled = sorted({reason for _, reason in failing if reason.endswith("does not define it")})
+    bundled = sorted({reason for _, reason in failing if reason.endswith(BUNDLED_LACKS)})
     if bundled:
         message += f" ({'; '.join(bundled)})"
     if any(r == "unknown" for r in releases):
@@ -461,7 +460,7 @@ def _glibc_too_new(member: str, info: ElfInfo, failing, target: Target, ctx: adv
 
 def newer_runtime_accepting(failing: list[tuple[VersionNeed, str]], target: Target):
     """The oldest newer runtime of the same language whose OS defines every failing version."""
-    if any(reason.endswith("does not define it") for _, reason in failing):
+    if any(reason.endswith(BUNDLED_LACKS) for _, reason in failing):
         return None  # a bundled library decides; another runtime changes nothing
     for runtime in target.newer_runtimes:
         limits = runtime.limits_for(target.architecture)
@@ -473,12 +472,10 @@ def newer_runtime_accepting(failing: list[tuple[VersionNeed, str]], target: Targ
 def _libstdcxx_too_new(member: str, failing, target: Target, ctx: advice.Context) -> Finding:
     newer = newer_runtime_accepting(failing, target)
     symbols = _symbols(failing)
-    total = sum(max(n.symbol_count, len(n.symbols)) for n, _ in failing)
     limits = target.limits
-    tags = _tags(failing)
     message = (
-        f"{member} needs {tags} but {target.runtime.id} has GLIBCXX_{limits.glibcxx}, "
-        f"CXXABI_{limits.cxxabi}, GCC_{limits.gcc}{_symbol_phrase(symbols, total)}"
+        f"{member} needs {_needs_phrase(failing)}, but {target.runtime.id} has GLIBCXX_{limits.glibcxx}, "
+        f"CXXABI_{limits.cxxabi}, GCC_{limits.gcc}"
     )
     lagging = (
         getattr(target.runtime, "os", "") == "al2023"
@@ -517,16 +514,14 @@ def _versioned_finding(
     available: str | None,
     fixes: tuple,
 ) -> Finding:
-    symbols = _symbols(failing)
-    total = sum(max(n.symbol_count, len(n.symbols)) for n, _ in failing)
     return Finding(
         rule,
         "error",
-        message + _symbol_phrase(symbols, total),
+        f"{message}: {_needs_phrase(failing)}",
         member=member,
         required=required,
         available=available,
-        symbols=symbols,
+        symbols=_symbols(failing),
         fixes=fixes,
     )
 
