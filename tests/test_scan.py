@@ -218,8 +218,24 @@ def test_python_extension_is_attributed_and_gets_the_pip_fix(tmp_path):
     assert finding.details["package"].startswith("mypkg 1.0.0")
     fix = finding.fixes[0].code
     assert "--platform manylinux_2_26_x86_64" in fix and "--python-version 3.11" in fix
-    assert "python3.12" in {n.details["runtime"] for n in report.notices}
-    assert run("examples/python-function.zip", runtime="python3.12").verdict == "pass"
+    # a module tagged cpython-311 is imported by no other Python: no newer runtime is offered
+    assert "newer_runtime" not in finding.details and not report.notices
+    # and on python3.12 its glibc is fine, but Python 3.12 does not import it at all
+    on_312 = run("examples/python-function.zip", runtime="python3.12")
+    assert rules(on_312) == ["python-abi-mismatch"]
+    assert only(on_312, "python-abi-mismatch").required == "3.11"
+
+
+def test_an_extension_for_a_newer_python_names_the_runtime_that_imports_it(make_zip):
+    package = make_zip(
+        {"pkg/_x.cpython-312-x86_64-linux-gnu.so": elf_fixture("_speedups.cpython-312-x86_64-linux-gnu.so")}
+    )
+    report = run(package, runtime="python3.11")
+    assert only(report, "python-abi-mismatch").details["newer_runtime"] == "python3.12"
+    glibc = only(report, "glibc-too-new")
+    assert glibc.details["newer_runtime"] == "python3.12"
+    assert [n.details["runtime"] for n in report.notices] == ["python3.12"]
+    assert run(package, runtime="python3.12").verdict == "pass"
 
 
 def test_json_report_has_the_contract_fields(make_zip):

@@ -7,7 +7,8 @@ every non-weak version need defined by the object that satisfied it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from lambda_glibc_gate import advice
@@ -524,6 +525,57 @@ def _versioned_finding(
         symbols=_symbols(failing),
         fixes=fixes,
     )
+
+
+# CPython's extension-module suffix: _x.cpython-312-x86_64-linux-gnu.so (PEP 3149).
+_CPYTHON_TAG = re.compile(r"\.cpython-3(\d+)[a-z]*-[^/]*\.so$")
+
+
+def cpython_tag(member: str) -> str | None:
+    """ "3.12" for `_x.cpython-312-x86_64-linux-gnu.so`; None for abi3 and untagged files."""
+    match = _CPYTHON_TAG.search(member)
+    return f"3.{match.group(1)}" if match else None
+
+
+def for_member(target: Target, member: str) -> Target:
+    """The target as one file sees it: a module tagged for one CPython moves only to that one."""
+    tag = cpython_tag(member)
+    if tag is None or getattr(target.runtime, "family", None) != "python":
+        return target
+    return replace(target, newer_runtimes=tuple(r for r in target.newer_runtimes if r.language_version == tag))
+
+
+def check_python_abi(member: str, target: Target, toolchain: str) -> list[Finding]:
+    """An extension module tagged for another CPython is never imported by this runtime's."""
+    runtime = target.runtime
+    if getattr(runtime, "family", None) != "python" or not runtime.language_version:
+        return []
+    built_for = cpython_tag(member)
+    if built_for is None or built_for == runtime.language_version:
+        return []
+    fixes = [
+        advice.Fix(
+            f"Install the dependencies for Python {runtime.language_version}, whatever Python runs pip",
+            f"pip install --python-version {runtime.language_version} --only-binary=:all: "
+            "--target package/ -r requirements.txt",
+        )
+    ]
+    newer = next((r for r in target.newer_runtimes if r.language_version == built_for), None)
+    if newer is not None:
+        fixes.append(advice.runtime_fix(newer))
+    return [
+        Finding(
+            "python-abi-mismatch",
+            "error",
+            f"{member} is built for CPython {built_for}; {runtime.id} cannot import it "
+            f"(`No module named …`, Runtime.ImportModuleError)",
+            member=member,
+            required=built_for,
+            available=runtime.language_version,
+            fixes=tuple(fixes),
+            details={"newer_runtime": newer.id} if newer is not None else {},
+        )
+    ]
 
 
 def static_note(member: str, info: ElfInfo) -> list[Finding]:

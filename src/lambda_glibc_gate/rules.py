@@ -204,6 +204,19 @@ RULES: dict[str, Rule] = {
             "every binary that fails here would load on provided.al2023: moving the function there is the smallest fix",
         ),
         Rule(
+            "python-abi-mismatch",
+            "Extension module built for another Python",
+            "error",
+            "CPython imports an extension module only when the tag in its file name matches the "
+            "interpreter: `_x.cpython-312-x86_64-linux-gnu.so` is invisible to Python 3.11, and the "
+            "function fails with `No module named …` (Runtime.ImportModuleError). This happens when "
+            "the dependencies are installed with a different Python than the runtime's: install them "
+            "with `pip install --python-version 3.11 --only-binary=:all: --target …`, or move the "
+            "function to the runtime the modules were built for. Stable-ABI modules (`.abi3.so`) load "
+            "on any newer Python.",
+            "mypkg/_speedups.cpython-312-x86_64-linux-gnu.so is built for CPython 3.12; python3.11 cannot import it",
+        ),
+        Rule(
             "static-binary",
             "Statically linked executable",
             "note",

@@ -359,6 +359,7 @@ def _judge_binary(
     """Findings for one ELF file: as exec sees it, then as ld.so loads it in each context."""
     package = collected.packages.owner(member) if collected.packages is not None else None
     toolchain = checks.toolchain_of(member, info, build_method)
+    target = checks.for_member(target, member)
     shown = safe_name(member)
     findings: list[Finding] = []
     findings += checks.check_architecture(shown, info, target, toolchain)
@@ -386,6 +387,7 @@ def _judge_binary(
                 if (finding.rule, finding.message) not in seen:
                     seen.add((finding.rule, finding.message))
                     findings.append(finding)
+        findings += checks.check_python_abi(shown, target, toolchain)
         findings += checks.static_note(shown, info)
     for finding in findings:
         finding.member = member
