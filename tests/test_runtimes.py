@@ -364,7 +364,7 @@ def test_families_and_bootstrap_flags():
         "provided", "go", "python", "nodejs", "java", "dotnet", "ruby"
     }
     assert {rid for rid, r in known.items() if r.needs_bootstrap} == {
-        "provided.al2023", "provided.al2", "provided", "go1.x"
+        "provided.al2023", "provided.al2", "provided"  # go1.x runs the executable its Handler names
     }
     assert {rid for rid, r in known.items() if r.container_only} >= {
         "dotnet5.0", "dotnet7", "dotnet9"

@@ -595,7 +595,7 @@ def static_note(member: str, info: ElfInfo) -> list[Finding]:
 def check_bootstrap(
     names: dict[str, int | None], layer_has_bootstrap: bool, target: Target, kind: str
 ) -> list[Finding]:
-    """provided.* and go1.x start /var/task/bootstrap (or /opt/bootstrap from a layer)."""
+    """provided.* runtimes start /var/task/bootstrap (or /opt/bootstrap from a layer); go1.x runs its Handler."""
     if not getattr(target.runtime, "needs_bootstrap", False) or kind == "file":
         return []
     if "bootstrap" in names:
