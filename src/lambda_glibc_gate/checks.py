@@ -196,6 +196,11 @@ def check_libraries(member: str, resolutions: list[Resolution], target: Target) 
 MUSL_SONAME_PREFIXES = ("libc.musl-", "ld-musl-")
 
 
+def _library_details(resolution: Resolution) -> dict:
+    """What every missing-library finding carries: the soname and the directories tried."""
+    return {"library": resolution.soname, "searched": list(resolution.searched)}
+
+
 def _musl_library(member: str, resolution: Resolution, target: Target) -> Finding:
     return Finding(
         "missing-library",
@@ -204,7 +209,7 @@ def _musl_library(member: str, resolution: Resolution, target: Target) -> Findin
         f"but {target.runtime.id} runs glibc: `{resolution.soname}: cannot open shared object file`",
         member=member,
         required=resolution.soname,
-        details={"library": resolution.soname, "searched": list(resolution.searched), "libc": "musl"},
+        details={**_library_details(resolution), "libc": "musl"},
     )
 
 
@@ -230,11 +235,7 @@ def _missing_library(member: str, resolution: Resolution, target: Target) -> Fin
         f"`error while loading shared libraries: {resolution.soname}: cannot open shared object file`",
         member=member,
         required=resolution.soname,
-        details={
-            "library": resolution.soname,
-            "searched": list(resolution.searched),
-            **({"newer_runtime": newer.id} if newer is not None else {}),
-        },
+        details={**_library_details(resolution), **({"newer_runtime": newer.id} if newer is not None else {})},
         fixes=tuple(fixes),
     )
 
@@ -261,11 +262,7 @@ def _unknown_library(member: str, resolution: Resolution, target: Target, note: 
         f"database cannot tell whether {target.runtime.id} has it ({why})",
         member=member,
         required=resolution.soname,
-        details={
-            "library": resolution.soname,
-            "searched": list(resolution.searched),
-            "database": "unknown",
-        },
+        details={**_library_details(resolution), "database": "unknown"},
     )
 
 

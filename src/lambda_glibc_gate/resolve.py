@@ -106,7 +106,8 @@ class Filesystem:
         origin = posixpath.dirname(needer_path)
         searched: list[str] = []
         if "/" in soname:  # a path in DT_NEEDED is used as is, relative to the cwd
-            return self._try_file(posixpath.join(TASK_ROOT, soname), soname, needer, [soname])
+            path = posixpath.join(TASK_ROOT, soname)
+            return self._hit(path, soname, needer, [soname]) or Resolution(soname, "missing", searched=(soname,))
 
         directories: list[str] = []
         if not needer.runpath:
@@ -125,15 +126,9 @@ class Filesystem:
                 if hit is not None:
                     return hit
                 continue
-            found = self._lookup(posixpath.join(directory, soname))
-            if found is None:
-                continue
-            tree, member = found
-            info = tree.elves.get(member)
-            if info is None or not self._compatible(info, needer.machine, needer.elf_class):
-                continue  # ld.so skips files of another machine or class and goes on
-            where = "package" if tree.mount == TASK_ROOT else "layer"
-            return Resolution(soname, where, tree.absolute(member), member, tree, info, searched=tuple(searched))
+            hit = self._hit(posixpath.join(directory, soname), soname, needer, searched)
+            if hit is not None:
+                return hit
         for directory in SYSTEM_DIRS[:2]:
             if directory not in searched:
                 searched.append(directory)
@@ -156,15 +151,20 @@ class Filesystem:
             searched=tuple(searched),
         )
 
-    def _try_file(self, path: str, soname: str, needer: ElfInfo, searched: list[str]) -> Resolution:
+    def _hit(self, path: str, soname: str, needer: ElfInfo, searched: list[str]) -> Resolution | None:
+        """The package or layer file at `path`, if ld.so would take it for `needer`.
+
+        A file of another machine or class is passed over, as ld.so passes over it and goes on.
+        """
         found = self._lookup(path)
-        if found is not None:
-            tree, member = found
-            info = tree.elves.get(member)
-            if info is not None and self._compatible(info, needer.machine, needer.elf_class):
-                where = "package" if tree.mount == TASK_ROOT else "layer"
-                return Resolution(soname, where, path, member, tree, info, searched=tuple(searched))
-        return Resolution(soname, "missing", searched=tuple(searched))
+        if found is None:
+            return None
+        tree, member = found
+        info = tree.elves.get(member)
+        if info is None or not self._compatible(info, needer.machine, needer.elf_class):
+            return None
+        where = "package" if tree.mount == TASK_ROOT else "layer"
+        return Resolution(soname, where, tree.absolute(member), member, tree, info, searched=tuple(searched))
 
 
 def _expand(directory: str, origin: str, machine: str) -> str:

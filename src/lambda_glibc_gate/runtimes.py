@@ -30,7 +30,7 @@ UNKNOWN = "unknown"  # a fact no source gives
 UNKNOWN_OS = UNKNOWN
 
 _VERSION = re.compile(r"^\d+(\.\d+)*$")
-_ARCH_ALIASES = {"x86_64": "x86_64", "amd64": "x86_64", "x64": "x86_64",
+_ARCH_ALIASES = {"x86_64": "x86_64", "amd64": "x86_64", "x64": "x86_64", "x86-64": "x86_64",
                  "arm64": "arm64", "aarch64": "arm64"}
 _OS_GENERATION = {UNKNOWN_OS: 0, "al1": 1, "al2": 2, "al2023": 3}
 

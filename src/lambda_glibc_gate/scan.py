@@ -15,14 +15,6 @@ from lambda_glibc_gate.report import ArtifactReport, BinaryReport, Finding, Repo
 from lambda_glibc_gate.resolve import LAYER_ROOT, TASK_ROOT, Filesystem, Tree, load_trees, roots_of
 from lambda_glibc_gate.versions import glibc_key
 
-ARCHITECTURES = ("x86_64", "arm64")
-ARCH_ALIASES = {
-    "x86_64": "x86_64",
-    "amd64": "x86_64",
-    "x86-64": "x86_64",
-    "arm64": "arm64",
-    "aarch64": "arm64",
-}
 _VERSION = re.compile(r"^\d+(\.\d+){1,3}$")
 # Small text files the package attribution reads (dist-info, package.json).
 _METADATA_NAMES = ("RECORD", "WHEEL", "METADATA", "top_level.txt", "package.json")
@@ -152,10 +144,10 @@ def _too_large_with_layers(collected: Collected, layers: list[tuple[Tree, list[F
 
 
 def _architecture(value: str) -> str:
-    arch = ARCH_ALIASES.get(value.lower())
-    if arch is None:
-        raise UsageError(f"--arch takes x86_64 or arm64, not {value!r}")
-    return arch
+    try:
+        return runtimes.normalize_architecture(value)
+    except runtimes.UnknownArchitectureError:
+        raise UsageError(f"--arch takes x86_64 or arm64, not {value!r}") from None
 
 
 def _jobs_from_templates(artifact_paths: list[str], options: ScanOptions) -> list[Job]:
@@ -176,7 +168,10 @@ def _jobs_from_templates(artifact_paths: list[str], options: ScanOptions) -> lis
             )
             jobs.append(Job(path, None, "x86_64", problem=problem))
             continue
-        architecture = ARCH_ALIASES.get(function.architecture.lower(), "x86_64")
+        try:
+            architecture = runtimes.normalize_architecture(function.architecture)
+        except runtimes.UnknownArchitectureError:
+            architecture = "x86_64"  # Lambda's default; templates.py has already noted the oddity
         label = f"function {function.name} ({function.template}:{function.line})"
         if function.runtime is None:
             note = function.note or "its runtime is not in the template"
