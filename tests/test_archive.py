@@ -673,3 +673,15 @@ def test_safe_name_escapes_and_truncates():
     assert safe_name(b"caf\xe9".decode("utf-8", "surrogateescape")) == "caf\\xe9"
     long = safe_name("x" * 1000)
     assert len(long) < 300 and "1000 characters" in long
+
+
+def test_of_duplicate_names_the_last_copy_is_judged_as_extractors_keep_it(tmp_path):
+    # GIVEN a zip whose second "bootstrap" overwrites the first on extraction (unzip, zipfile)
+    path = write_zip(tmp_path / "dup.zip", [entry("bootstrap", b"#!/bin/sh\necho first\n"),
+                                            entry("bootstrap", REAL_ELF, mode=0o100755)])
+    with open_artifact(str(path)) as artifact:
+        # WHEN it is read  THEN the one member is the last copy, and the finding says so
+        (member,) = list(artifact.members())
+        assert member.mode & 0o777 == 0o755
+        assert artifact.read_if_elf(member) == REAL_ELF
+        assert "last copy" in only(artifact, "duplicate").message

@@ -172,7 +172,7 @@ class Artifact:
         self.limits = limits
         self.problems: list[Finding] = []
         self.unpacked_size = 0
-        self._members: list[Member] = []
+        self._members: list[Member | None] = []  # None: a zip entry a later duplicate overwrote
         self._spent = 0  # bytes decompressed or read so far, against max_total_bytes
         self._exhausted = False
         self._reported: set[tuple[str, str | None, str]] = set()
@@ -181,7 +181,7 @@ class Artifact:
     # -- the public surface ----------------------------------------------------------------
     def members(self) -> Iterator[Member]:
         """Regular files and symlinks with safe names, in archive order."""
-        return iter(list(self._members))
+        return iter([member for member in self._members if member is not None])
 
     def read_head(self, member: Member, size: int = 64) -> bytes | None:
         """The first `size` bytes (fewer for a shorter member); decompresses only what's needed."""
@@ -526,6 +526,7 @@ class _ZipArtifact(Artifact):
     def __init__(self, path: str, limits: Limits) -> None:
         super().__init__(path, "zip", limits)
         self._infos: dict[str, zipfile.ZipInfo] = {}
+        self._member_at: dict[str, int] = {}  # name -> index in _members (duplicates: the last)
         self._file = None
         self._load()
 
@@ -574,16 +575,22 @@ class _ZipArtifact(Artifact):
         if kind == "dir" or not name:
             return
         if name in self._infos:
+            # unzip, Python's zipfile and other extractors write entries in order, so the last
+            # copy is the one on disk: judge that one, and say so.
             self._report(UNSAFE, "duplicate",
-                         f"zip member {_quoted(name)} appears more than once: Lambda unpacks "
-                         "only one of them, so what runs may not be what was scanned", name)
-            return
+                         f"zip member {_quoted(name)} appears more than once: an extractor keeps "
+                         "the last copy, which is the one judged here; rebuild the zip so "
+                         "what runs is unambiguous", name)
+            earlier = self._member_at.pop(name, None)
+            if earlier is not None:
+                self._members[earlier] = None  # overwritten on extraction
         self._infos[name] = info
         target = None
         if kind == "link":
             target = self._link_target(name, info)
             if target is None:
                 return
+        self._member_at[name] = len(self._members)
         self._members.append(Member(name, info.file_size, mode, target is not None, target))
 
     def _link_target(self, name: str, info: zipfile.ZipInfo) -> str | None:
