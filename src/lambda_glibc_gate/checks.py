@@ -153,21 +153,75 @@ def check_interpreter(member: str, info: ElfInfo, target: Target, toolchain: str
     ]
 
 
-def check_shebang(member: str, head: bytes) -> list[Finding]:
-    """A script bootstrap saved with Windows line endings: `#!/bin/sh\\r` is no interpreter."""
+def shebang_interpreter(head: bytes) -> str | None:
+    """The interpreter the kernel runs for a `#!` script (binfmt_script: the first word after
+    `#!`, blanks skipped), or None when the file does not start with `#!`."""
     if not head.startswith(b"#!"):
-        return []
+        return None
+    words = head[2:].split(b"\n", 1)[0].replace(b"\t", b" ").split()
+    return words[0].decode("utf-8", "backslashreplace") if words else ""
+
+
+def check_bootstrap_program(member: str, head: bytes, interpreter_status) -> list[Finding]:
+    """A bootstrap that is no ELF file is exec'd by the kernel as a script or not at all.
+
+    `interpreter_status(path)` says whether the runtime (or the package, or a layer) has
+    that interpreter: "present", "absent" or "unknown".
+    """
+    if not head.startswith(b"#!"):
+        what = "is empty" if not head else "is neither an ELF executable nor a script starting with `#!`"
+        return [
+            Finding(
+                "bootstrap-exec-format",
+                "error",
+                f"{member} {what}: Lambda runs it with execve, which fails with `exec format error` "
+                "(Runtime.InvalidEntrypoint); a shell would guess, the kernel does not",
+                member=member,
+                fixes=(
+                    advice.Fix(
+                        "Start the script with the interpreter that runs it",
+                        f"sed -i '1i #!/bin/sh' {member}",
+                    ),
+                ),
+            )
+        ]
     first_line = head.split(b"\n", 1)[0]
-    if not first_line.endswith(b"\r"):
+    if first_line.endswith(b"\r"):
+        return [
+            Finding(
+                "bad-interpreter",
+                "error",
+                f"{member} starts with a shebang that ends in CR (Windows line endings): Lambda fails "
+                "with `no such file or directory`",
+                member=member,
+                fixes=(advice.Fix("Convert the script to Unix line endings", f"sed -i 's/\\r$//' {member}"),),
+            )
+        ]
+    interpreter = shebang_interpreter(head) or ""
+    status = interpreter_status(interpreter) if interpreter else "absent"
+    if status == "present":
         return []
+    shown = interpreter or "(nothing)"
+    if status == "unknown":
+        return [
+            Finding(
+                "bad-interpreter",
+                "warning",
+                f"{member} is a script for {shown}, which is not in the package or its layers, and the "
+                "runtime database cannot tell whether the image has it",
+                member=member,
+                required=interpreter,
+            )
+        ]
     return [
         Finding(
             "bad-interpreter",
             "error",
-            f"{member} starts with a shebang that ends in CR (Windows line endings): Lambda fails "
-            "with `no such file or directory`",
+            f"{member} is a script for {shown}, which is not in the package, its layers or the "
+            "runtime's image: Lambda fails with `no such file or directory` when it starts it",
             member=member,
-            fixes=(advice.Fix("Convert the script to Unix line endings", f"sed -i 's/\\r$//' {member}"),),
+            required=interpreter,
+            fixes=(advice.Fix("Use an interpreter the image has", f"sed -i '1s|.*|#!/bin/sh|' {member}"),),
         )
     ]
 

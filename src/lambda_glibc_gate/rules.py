@@ -114,6 +114,17 @@ RULES: dict[str, Rule] = {
             "function.zip has no bootstrap at its root (found target/release/bootstrap)",
         ),
         Rule(
+            "bootstrap-exec-format",
+            "bootstrap is neither an ELF executable nor a #! script",
+            "error",
+            "Lambda starts bootstrap with execve. The kernel runs ELF executables and scripts whose "
+            "first line is `#!` followed by an interpreter path; anything else (a text file without "
+            "`#!`, an empty file, a Windows executable) fails with `exec format error` "
+            "(Runtime.InvalidEntrypoint), although a shell on your machine would have run it. Add "
+            "`#!/bin/sh` (or the interpreter the script needs) as its first line.",
+            "bootstrap is neither an ELF executable nor a script starting with `#!`",
+        ),
+        Rule(
             "bootstrap-not-executable",
             "bootstrap is not executable",
             "error",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -313,7 +314,9 @@ def judge(
         if not unreadable:  # a zip that could not be opened says nothing about its bootstrap
             report.findings += checks.check_bootstrap(collected.modes, layer_bootstrap, target, collected.kind)
         if "bootstrap" in collected.heads:
-            report.findings += checks.check_shebang("bootstrap", collected.heads["bootstrap"])
+            report.findings += checks.check_bootstrap_program(
+                "bootstrap", collected.heads["bootstrap"], _interpreter_status(collected.tree, layers, runtime)
+            )
     trees = [tree] if as_layer else [tree, *layers]
     machine = checks.ELF_MACHINE[target.architecture]
     filesystem = Filesystem(
@@ -341,6 +344,24 @@ def judge(
         )
         report.findings += [f for f in findings if f.severity != "note"]
     return report
+
+
+def _interpreter_status(tree: Tree, layers: list[Tree], runtime) -> Callable[[str], str]:
+    """path -> "present" | "absent" | "unknown": in the package (/var/task), a layer (/opt), or
+    the runtime's image as the database lists it."""
+    known = runtimes.interpreters(runtime.os) if hasattr(runtimes, "interpreters") else {}
+
+    def status(path: str) -> str:
+        absolute = path if path.startswith("/") else posixpath.join(TASK_ROOT, path)
+        for candidate in (tree, *layers):
+            prefix = candidate.mount.rstrip("/") + "/"
+            if absolute.startswith(prefix) and absolute[len(prefix) :] in candidate.names:
+                return "present"
+        if absolute.startswith((TASK_ROOT + "/", LAYER_ROOT + "/")):
+            return "absent"
+        return known.get(absolute, "unknown")
+
+    return status
 
 
 def _judge_binary(
