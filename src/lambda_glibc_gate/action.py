@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from lambda_glibc_gate import gha
+from lambda_glibc_gate import gha, safe_write
 from lambda_glibc_gate.archive import UsageError, expand_paths, safe_name
 from lambda_glibc_gate.report import ArtifactReport, Finding, Report
 from lambda_glibc_gate.workflow import WorkflowLocation, find_runs_on
@@ -305,10 +305,14 @@ def _verdict_line(report: Report) -> str:
     return line + (f"; highest glibc needed: {report.max_glibc}" if report.max_glibc else "")
 
 
-def _write_report(report: Report, directory: str) -> str:
-    """Write the JSON report in working-directory; its path relative to the workspace."""
+def _write_report(report: Report, directory: str, workspace: Path) -> str:
+    """Write the JSON report in working-directory; its path relative to the workspace.
+
+    Through safe_write: the checkout is the pull request's, and a committed symlink in the
+    report's place must not redirect the write (see safe_write).
+    """
     path = Path(directory) / REPORT_NAME
-    path.write_text(report.dumps() + "\n", encoding="utf-8")
+    safe_write.write_text(path, report.dumps() + "\n", workspace)
     return path.as_posix() if directory != "." else REPORT_NAME
 
 
@@ -323,11 +327,11 @@ def _write_summary(report: Report, location: WorkflowLocation | None) -> None:
     gha.append_summary(render_summary(report, workflow_location=location, max_bytes=budget))
 
 
-def _write_sarif(report: Report, location: WorkflowLocation | None, path: Path) -> None:
+def _write_sarif(report: Report, location: WorkflowLocation | None, path: Path, workspace: Path) -> None:
     from lambda_glibc_gate.render.sarif import render
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(report, workflow_location=location, base_dir=".") + "\n", "utf-8")
+    text = render(report, workflow_location=location, base_dir=".") + "\n"
+    safe_write.write_text(path, text, workspace, make_dirs=True)
 
 
 def comment_key(settings: Settings) -> str:
@@ -418,9 +422,9 @@ def run() -> int:
 
     report_path = ""
     try:
-        report_path = _write_report(report, directory)
+        report_path = _write_report(report, directory, workspace)
     except OSError as error:
-        gha.warning(f"could not write {REPORT_NAME}: {error.strerror}", title=TITLE)
+        gha.warning(f"could not write {REPORT_NAME}: {error.strerror or error}", title=TITLE)
 
     def set_outputs() -> None:
         gha.set_output("verdict", report.verdict)
@@ -437,7 +441,8 @@ def run() -> int:
         _extra("write the job summary", lambda: _write_summary(report, location))
     if settings.sarif:
         sarif_path = _output_path(directory, settings.sarif)
-        _extra("write the SARIF file", lambda: _write_sarif(report, location, sarif_path))
+        write_sarif = lambda: _write_sarif(report, location, sarif_path, workspace)  # noqa: E731
+        _extra(f"write the SARIF file {settings.sarif!r}", write_sarif)
     if settings.comment:
         _extra("comment on the pull request", lambda: _post_comment(report, location, settings))
     gha.untrusted_log(_verdict_line(report))

@@ -127,11 +127,14 @@ def _run_scan(args: argparse.Namespace) -> int:
     pretty = sys.stdout.isatty() and not args.output  # indented JSON for a person, compact for a pipe
     text = render_report(report, args.format, colour=_colour(args), notes=args.notes, pretty=pretty)
     if args.output:
+        from lambda_glibc_gate import safe_write
+
+        # Never through a symlink, and only below the current folder or the temp folder: the
+        # path may name a file in a checkout whose contents a pull request controls.
         try:
-            with open(args.output, "w", encoding="utf-8") as handle:
-                handle.write(text)
+            safe_write.write_text(args.output, text, safe_write.cli_roots())
         except OSError as error:
-            return _fatal(f"cannot write {args.output}: {error.strerror}")
+            return _fatal(f"cannot write {args.output}: {error.strerror or error}")
         if args.format != "text":
             from lambda_glibc_gate.render.text import render as render_text
 
