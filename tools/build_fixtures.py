@@ -71,6 +71,10 @@ class Fixture:
     build: Callable[[Path, Workspace], None]
     expect: dict[str, Any]  # checked against readelf; see verify()
     same_dynamic_as: str | None = None  # for the section-header-less copy
+    # Version needs as glibc's ld.so sees them, where readelf -V reads the file differently
+    # (it trusts vn_cnt): {soname: [tags]} and {tag: [symbols]}. readelf's view is kept too.
+    loader_view: dict[str, Any] | None = None
+    os_abi: str = "linux"  # what the file says it is for (EI_OSABI, PT_NOTE), checked by readelf
 
 
 def run(command: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
@@ -621,8 +625,269 @@ def other_fixtures() -> list[Fixture]:
     ]
 
 
+def runner_fixtures() -> list[Fixture]:
+    """One source built against glibc 2.39 (ubuntu-latest) and 2.35 (ubuntu-22.04): whether the
+    older runner fixes a binary for provided.al2023 depends on what a 2.35 build binds."""
+    return [
+        glibc_c_fixture(
+            "strtol",
+            "strtol.c",
+            glibc,
+            arch,
+            f"strtol under _GNU_SOURCE built against glibc {glibc}: {purpose}",
+            required,
+            symbols,
+        )
+        for arch in ("x86_64", "aarch64")
+        for glibc, required, symbols, purpose in (
+            (
+                "2.39",
+                "2.38",
+                {"GLIBC_2.38": ["__isoc23_strtol"]},
+                "the headers redirect it to __isoc23_strtol@GLIBC_2.38, which fails on provided.al2023.",
+            ),
+            (
+                "2.35",
+                "2.34",
+                {},
+                "plain strtol at its first version (the 2.35 build of strtol-glibc2.39); loads on provided.al2023.",
+            ),
+        )
+    ]
+
+
+def addon_fixtures() -> list[Fixture]:
+    """One Node-API addon source built as npm packages ship it for each platform (prebuildify's
+    prebuilds/linux-x64/x.glibc.node, x.musl.node, prebuilds/linux-arm64/…): the loader tests lay
+    them out in those folders."""
+    fixtures = []
+    for name, target, machine, needed, versions in (
+        ("napi_addon-linux-x64-glibc.node", "x86_64-linux-gnu.2.17", "x86_64", "libc.so.6", ["GLIBC_2.2.5"]),
+        ("napi_addon-linux-x64-musl.node", "x86_64-linux-musl", "x86_64", "libc.so", []),
+        ("napi_addon-linux-arm64-glibc.node", "aarch64-linux-gnu.2.17", "aarch64", "libc.so.6", ["GLIBC_2.17"]),
+    ):
+        fixtures.append(
+            Fixture(
+                name=name,
+                purpose=f"Node-API addon (napi_register_module_v1, one getenv call) for {target}: "
+                f"needs {needed}, as a prebuilt for that platform does.",
+                toolchain="node-addon",
+                built_with=f"zig cc -target {target} -shared -fPIC {' '.join(SMALL)}",
+                build=lambda out, ws, target=target: zig_cc(target, ["napi_addon.c"], out, "-shared", "-fPIC", *SMALL),
+                expect={
+                    "machine": machine,
+                    "class": 64,
+                    "endian": "little",
+                    "static": False,
+                    "interpreter": None,
+                    "needed": [needed],
+                    "versions": {needed: versions} if versions else {},
+                    "exports": ["napi_register_module_v1"],
+                },
+            )
+        )
+    return fixtures
+
+
+def edited(source: str) -> Callable[[Callable[[Path], None]], Callable[[Path, Workspace], None]]:
+    """A build step: copy the fixture `source` (built earlier in this run), then apply an
+    elf_edits edit to the copy."""
+
+    def wrap(edit: Callable[[Path], None]) -> Callable[[Path, Workspace], None]:
+        def build(out: Path, workspace: Workspace) -> None:
+            shutil.copyfile(workspace.out(source), out)
+            edit(out)
+
+        return build
+
+    return wrap
+
+
+CONDVAR = "cxx_condvar-glibcxx3.4.30-x86_64"
+
+
+def loader_fixtures() -> list[Fixture]:
+    """Real binaries edited where readers and glibc's ld.so part ways: as ld.so reads each, it
+    needs GLIBC_2.99 (or loses its library path), and ld.so refuses it (tests/test_elf_ldso.py
+    runs them under the real loader)."""
+    x86 = {"machine": "x86_64", "class": 64, "endian": "little", "static": False, "interpreter": X86_64_INTERP}
+    condvar = {
+        **x86,
+        "needed": ["libstdc++.so.6", "libgcc_s.so.1", "libc.so.6"],
+        "glibc_required": "2.99",
+        "glibcxx_required": "GLIBCXX_3.4.30",
+        "versions": {"libc.so.6": ["GLIBC_2.99"]},
+        "symbols": {"GLIBC_2.99": ["__libc_start_main"]},
+    }
+    return [
+        Fixture(
+            name="ldso/vn_cnt_short-glibc2.99-x86_64",
+            purpose="hello-glibc2.34-x86_64 with GLIBC_2.34 renamed GLIBC_2.99 (vna_hash to match) "
+            "and vn_cnt 2 -> 1: ld.so follows vna_next to 0 and never reads vn_cnt, so it needs "
+            "GLIBC_2.99 and refuses the file; readelf -V (which trusts vn_cnt) shows GLIBC_2.2.5 only.",
+            toolchain="c",
+            built_with="copy of hello-glibc2.34-x86_64, tools/elf_edits.py verneed_count_short",
+            build=edited("hello-glibc2.34-x86_64")(elf_edits.verneed_count_short),
+            loader_view={
+                "version_needs": {"libc.so.6": ["GLIBC_2.2.5", "GLIBC_2.99"]},
+                "symbols_at": {"GLIBC_2.99": ["__libc_start_main"]},
+            },
+            expect={
+                **x86,
+                "needed": ["libc.so.6"],
+                "glibc_required": "2.99",
+                "versions": {"libc.so.6": ["GLIBC_2.99"]},
+                "symbols": {"GLIBC_2.99": ["__libc_start_main"]},
+            },
+        ),
+        Fixture(
+            name="ldso/verneednum_short-glibc2.99-x86_64",
+            purpose=f"{CONDVAR} with GLIBC_2.34 renamed GLIBC_2.99 in its second Verneed (libc.so.6) "
+            "and DT_VERNEEDNUM 3 -> 1: ld.so walks vn_next to 0 and never reads DT_VERNEEDNUM.",
+            toolchain="c++",
+            built_with=f"copy of {CONDVAR}, tools/elf_edits.py verneednum_short",
+            build=edited(CONDVAR)(elf_edits.verneednum_short),
+            expect=condvar,
+        ),
+        Fixture(
+            name="ldso/verneed_twice-glibc2.99-x86_64",
+            purpose=f"{CONDVAR} needing GLIBC_2.99, with a second DT_VERNEED inserted before the real "
+            "one, pointing at a copy of the version needs without it: elf_get_dynamic_info keeps the "
+            "last entry of a tag (info[tag] = dyn), so ld.so needs GLIBC_2.99.",
+            toolchain="c++",
+            built_with=f"copy of {CONDVAR}, tools/elf_edits.py verneed_twice (the copy in the first "
+            "PT_LOAD's page padding, the entry in .dynamic's DT_NULL padding)",
+            build=edited(CONDVAR)(elf_edits.verneed_twice),
+            expect=condvar,
+        ),
+        Fixture(
+            name="ldso/dynamic_offset_decoy-glibc2.99-x86_64",
+            purpose=f"{CONDVAR} needing GLIBC_2.99, with PT_DYNAMIC's p_offset moved to a decoy copy "
+            "of the dynamic array (appended to the file) whose DT_VERNEED leads to needs without it: "
+            "ld.so reads the array at p_vaddr (l_ld = l_addr + p_vaddr), never at p_offset.",
+            toolchain="c++",
+            built_with=f"copy of {CONDVAR}, tools/elf_edits.py dynamic_offset_decoy",
+            build=edited(CONDVAR)(elf_edits.dynamic_offset_decoy),
+            expect=condvar,
+        ),
+        Fixture(
+            name="ldso/rpath_twice",
+            purpose="app_rpath with a second DT_RPATH (/lib) after its $ORIGIN/lib: ld.so keeps only "
+            "the last, so it never looks in $ORIGIN/lib and cannot find libfoo.so there.",
+            toolchain="c",
+            built_with="copy of app_rpath, tools/elf_edits.py rpath_twice (over DT_DEBUG)",
+            build=edited("app_rpath")(elf_edits.rpath_twice),
+            expect={
+                **x86,
+                "needed": ["libfoo.so", "libc.so.6"],
+                "rpath": "/lib",  # readelf -d lists both; the last is the one that counts
+                "glibc_required": "2.2.5",
+            },
+        ),
+    ]
+
+
+FREEBSD_CSU = "lib/libc/freebsd/lib/csu/common"  # FreeBSD's own csu sources, as zig ships them
+
+
+def build_freebsd_addon(out: Path, workspace: Workspace) -> None:
+    """zig links a FreeBSD shared object without FreeBSD's crti/crtbrand, so the brand FreeBSD's
+    own toolchain gives every object is added the FreeBSD way: its crtbrand.S (the .note.tag
+    NT_FREEBSD_ABI_TAG note) is linked in, and EI_OSABI is set to ELFOSABI_FREEBSD as FreeBSD's
+    clang writes it (what `brandelf -t FreeBSD` does)."""
+    import ziglang
+
+    csu = Path(ziglang.__file__).parent / FREEBSD_CSU
+    flags = [*SMALL, "-shared", "-fPIC", "-DLOCORE", f"-I{csu}", str(csu / "crtbrand.S")]
+    run(_zig_cc_command("x86_64-freebsd", ["freebsd_addon.c"], out, flags))
+    elf_edits.set_os_abi(out, elf_edits.ELFOSABI_FREEBSD)
+
+
+def freebsd_fixtures() -> list[Fixture]:
+    x86 = {"machine": "x86_64", "class": 64, "endian": "little", "static": False}
+    return [
+        Fixture(
+            name="freebsd/addon.node",
+            purpose="A Node-API addon built for FreeBSD (x86_64): EI_OSABI FreeBSD and a FreeBSD "
+            ".note.tag, needs libc.so.7; no Linux loader loads it.",
+            toolchain="node-addon",
+            built_with="zig cc -target x86_64-freebsd -shared -fPIC -Os -s with FreeBSD's "
+            "crtbrand.S, then EI_OSABI = 9 (ELFOSABI_FREEBSD)",
+            build=build_freebsd_addon,
+            os_abi="freebsd",
+            expect={
+                **x86,
+                "interpreter": None,
+                "needed": ["libc.so.7"],
+                "glibc_required": None,
+                "exports": ["napi_register_module_v1"],
+            },
+        ),
+        Fixture(
+            name="freebsd/hello-x86_64",
+            purpose="A C executable built for FreeBSD exactly as zig links it: EI_OSABI 0 (SYSV); "
+            "the brand is only the .note.tag note of zig's FreeBSD crt1.",
+            toolchain="c",
+            built_with="zig cc -target x86_64-freebsd -Os -s",
+            build=lambda out, ws: zig_cc("x86_64-freebsd", ["hello.c"], out, *SMALL),
+            os_abi="freebsd",
+            expect={**x86, "interpreter": "/libexec/ld-elf.so.1", "needed": ["libc.so.7"], "glibc_required": None},
+        ),
+    ]
+
+
+def build_needs_sonames(out: Path, workspace: Workspace, sonames: tuple[str, ...]) -> None:
+    """An x86_64 glibc 2.34 executable linked (--no-as-needed) to one stub per soname."""
+    stubs = []
+    for soname in sonames:
+        stub = workspace.scratch / f"stub-{soname}"
+        zig_cc("x86_64-linux-gnu.2.34", ["soname_stub.c"], stub, "-shared", "-fPIC", f"-Wl,-soname,{soname}")
+        stubs.append(str(stub))
+    zig_cc("x86_64-linux-gnu.2.34", ["uses_soname_stub.c"], out, *SMALL, "-Wl,--no-as-needed", *stubs)
+
+
+def system_library_fixtures() -> list[Fixture]:
+    """Bootstraps that need one system library each way the AL2023 image list answers: a soname
+    no image has, one the list says is absent (libpq), and ones it lists as present."""
+    fixtures = []
+    for name, sonames, purpose in (
+        ("needs_libnotthere-x86_64", ("libnotthere.so.1",),
+         "Needs libnotthere.so.1, which no Lambda image has: missing-library is an error wherever "
+         "the database's soname list is complete (provided.al2023)."),
+        ("needs_libpq5-x86_64", ("libpq.so.5",),
+         "Needs libpq.so.5 (PostgreSQL's client library), which the AL2023 Lambda images' package "
+         "list shows they lack."),
+        ("needs_al2023_libs-x86_64", ("libssl.so.3", "libz.so.1", "libstdc++.so.6"),
+         "Needs libssl.so.3, libz.so.1 and libstdc++.so.6 (no versioned symbols), all in the "
+         "AL2023 Lambda images' package list."),
+    ):
+        fixtures.append(
+            Fixture(
+                name=name,
+                purpose=purpose,
+                toolchain="c",
+                built_with="zig cc -target x86_64-linux-gnu.2.34 -Wl,--no-as-needed, linked to stubs "
+                + ", ".join(f"-Wl,-soname,{soname}" for soname in sonames),
+                build=lambda out, ws, sonames=sonames: build_needs_sonames(out, ws, sonames),
+                expect={
+                    "machine": "x86_64",
+                    "class": 64,
+                    "endian": "little",
+                    "static": False,
+                    "interpreter": X86_64_INTERP,
+                    "needed": [*sonames, "libc.so.6"],
+                    "glibc_required": "2.34",
+                },
+            )
+        )
+    return fixtures
+
+
 def all_fixtures() -> list[Fixture]:
-    return [*core_fixtures(), *other_fixtures()]
+    return [
+        *core_fixtures(), *other_fixtures(), *runner_fixtures(), *addon_fixtures(),
+        *loader_fixtures(), *freebsd_fixtures(), *system_library_fixtures(),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -640,6 +905,15 @@ def describe(path: Path, fixture: Fixture, sources: dict[str, dict[str, Any]]) -
         source = sources[fixture.same_dynamic_as]
         needs, weak = source["version_needs"], source["weak_version_needs"]
         undefined = {tag: list(names) for tag, names in source["symbols_at"].items()}
+    readelf_view = None
+    if fixture.loader_view:
+        readelf_view = {
+            "version_needs": needs,
+            "symbols_at": readelf_facts.symbols_at(needs, undefined),
+            "glibc_required": readelf_facts.glibc_required(needs, weak),
+        }
+        needs = fixture.loader_view["version_needs"]
+        undefined = fixture.loader_view["symbols_at"]
     data = path.read_bytes()
     return {
         "purpose": fixture.purpose,
@@ -663,6 +937,8 @@ def describe(path: Path, fixture: Fixture, sources: dict[str, dict[str, Any]]) -
         "symbols_at": readelf_facts.symbols_at(needs, undefined),
         "section_headers": facts["section_headers"] > 0,
         "same_dynamic_as": fixture.same_dynamic_as,
+        "readelf_view": readelf_view,
+        "os_abi": readelf_facts.os_abi(path),
         "comment": facts["comment"],
         "contains_rustc_path": b"/rustc/" in data,
         "size": len(data),
@@ -695,6 +971,7 @@ def verify(path: Path, fixture: Fixture, entry: dict[str, Any]) -> list[str]:
         check(key, entry[key], expect.get(key))
     check("weak_version_needs", entry["weak_version_needs"], expect.get("weak", {}))
     check("section_headers", entry["section_headers"], expect.get("section_headers", True))
+    check("os_abi", entry["os_abi"], fixture.os_abi)
     for soname, tags in expect.get("versions", {}).items():
         missing = set(tags) - set(entry["version_needs"].get(soname, []))
         if missing:
@@ -742,6 +1019,9 @@ def toolchain_versions() -> dict[str, str]:
 
 
 MANIFEST_NOTES = {
+    "readelf_view": "where readelf -V reads the file otherwise than glibc's ld.so (it trusts "
+    "vn_cnt): what readelf shows; version_needs, symbols_at and glibc_required are ld.so's view",
+    "os_abi": "the system the file is for, from readelf -h OS/ABI and readelf -n notes",
     "glibc_required": "highest non-weak GLIBC_x.y[.z] version need over all needed libraries; "
     "GLIBC_ABI_DT_RELR counts as 2.36; GLIBC_PRIVATE ignored; null when none",
     "version_needs": "{soname: [tags]} in the order readelf -V lists them (the verneed order)",
@@ -754,14 +1034,26 @@ MANIFEST_NOTES = {
 }
 
 
-def build_all(out_dir: Path) -> dict[str, Any]:
+def build_all(out_dir: Path, only: set[str] | None = None) -> dict[str, Any]:
+    """Build and verify every fixture, or only the named ones (the others keep their files and
+    manifest entries; a fixture made from another takes that one from `out_dir`)."""
     if readelf_facts.readelf_path() is None:
         raise FixtureError("readelf (binutils) is needed to verify the fixtures")
     entries: dict[str, dict[str, Any]] = {}
+    if only:
+        unknown = only - {fixture.name for fixture in all_fixtures()}
+        if unknown:
+            raise FixtureError(f"no fixture named {', '.join(sorted(unknown))}")
+        entries = json.loads((out_dir / "MANIFEST.json").read_text())["fixtures"]
+        for name, entry in entries.items():  # facts added to the manifest since it was written
+            entry.setdefault("readelf_view", None)
+            entry.setdefault("os_abi", readelf_facts.os_abi(out_dir / name))
     failures: list[str] = []
     with tempfile.TemporaryDirectory(prefix="lgg-fixtures-") as scratch:
         workspace = Workspace(Path(scratch), out_dir)
         for fixture in all_fixtures():
+            if only and fixture.name not in only:
+                continue
             out = workspace.out(fixture.name)
             print(f"building {fixture.name}", file=sys.stderr)
             fixture.build(out, workspace)
@@ -795,9 +1087,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fixtures-dir", type=Path, default=FIXTURES_DIR)
     parser.add_argument("--examples-dir", type=Path, default=EXAMPLES_DIR)
     parser.add_argument("--no-examples", action="store_true", help="only the ELF fixtures")
+    parser.add_argument("--only", action="append", metavar="NAME",
+                        help="rebuild only this fixture (repeatable); implies --no-examples")
     args = parser.parse_args(argv)
     try:
-        manifest = build_all(args.fixtures_dir)
+        if args.only:
+            args.no_examples = True
+        manifest = build_all(args.fixtures_dir, set(args.only) if args.only else None)
         if not args.no_examples:
             manifest["examples"] = example_packages.build_examples(
                 args.fixtures_dir, args.examples_dir

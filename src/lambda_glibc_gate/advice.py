@@ -1,16 +1,22 @@
 """The fix for a finding, chosen from the facts: toolchain, runtime, architecture, need.
 
-Nothing here is a fixed string: `runs-on: ubuntu-22.04` is offered only when that
-image's glibc is at or below the runtime's, the glibc suffix for zig / cargo-lambda is
-the runtime's own, and a newer runtime is named only when it would accept the binary.
-Recipes and their sources: reference/runtimes.md §6.
+Nothing here is a fixed string, and every code block runs as printed (the tests apply the
+fixes and scan the result). What is offered follows from the failing symbols and glibc's
+own symbol tables (glibc_symbols): relinking against the runtime's glibc (zig, cargo-lambda's
+`.2.34` suffix) only when that glibc has every needed symbol at some version; otherwise the
+code or the linking must change (musl, static glibc, replacing the calls). `runs-on:
+ubuntu-22.04` (glibc 2.35) only when a build there binds every failing symbol at a version
+the runtime has. Recipes and their sources: reference/runtimes.md §6.
 """
 
 from __future__ import annotations
 
+import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from lambda_glibc_gate import glibc_symbols
 from lambda_glibc_gate.report import Fix
 from lambda_glibc_gate.versions import glibc_key
 
@@ -18,9 +24,14 @@ from lambda_glibc_gate.versions import glibc_key
 RUST_TRIPLE = {"x86_64": "x86_64-unknown-linux-gnu", "arm64": "aarch64-unknown-linux-gnu"}
 RUST_MUSL = {"x86_64": "x86_64-unknown-linux-musl", "arm64": "aarch64-unknown-linux-musl"}
 ZIG_TRIPLE = {"x86_64": "x86_64-linux-gnu", "arm64": "aarch64-linux-gnu"}
+ZIG_MUSL = {"x86_64": "x86_64-linux-musl", "arm64": "aarch64-linux-musl"}
 GOARCH = {"x86_64": "amd64", "arm64": "arm64"}
 NPM_CPU = {"x86_64": "x64", "arm64": "arm64"}
 MANYLINUX_ARCH = {"x86_64": "x86_64", "arm64": "aarch64"}
+# PEP 600: the legacy manylinux names and the glibc they stand for (only 2014 is >= 2.17).
+MANYLINUX_LEGACY = {"2_17": "manylinux2014"}
+OLDEST_MANYLINUX = "2.17"  # manylinux2014; pip itself adds manylinux2010/1 for it on x86_64
+PLATFORMS_PER_LINE = 3
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,9 @@ class Context:
     member: str
     package: object | None = None  # packages.PackageInfo when known
     build_method: str | None = None  # SAM Metadata BuildMethod, e.g. rust-cargolambda
+    build_command: str | None = None  # the user's own build line, e.g. from the workflow
+    artifact_kind: str | None = None  # zip | folder | file
+    artifact_path: str | None = None  # the scanned path (a folder's members are relative to it)
 
 
 @dataclass(frozen=True)
@@ -46,51 +60,138 @@ class RunnerImage:
     unsupported: date | None = None
 
 
+@dataclass(frozen=True)
+class Needs:
+    """The failing version needs, as advice sees them."""
+
+    symbols: tuple[str, ...]  # every symbol bound to a failing version
+    complete: bool  # every failing version lists all its symbols (none capped, none symbol-less)
+
+    @classmethod
+    def of(cls, needs: Sequence[object]) -> Needs:
+        symbols: list[str] = []
+        complete = bool(needs)
+        for need in needs:
+            names = tuple(getattr(need, "symbols", ()))
+            symbols.extend(names)
+            if not names or getattr(need, "symbol_count", 0) > len(names):
+                complete = False
+        return cls(tuple(dict.fromkeys(symbols)), complete)
+
+
 def glibc_fixes(
-    ctx: Context, required: str, newer_runtime: object | None, runners: list[RunnerImage]
+    ctx: Context,
+    required: str,
+    newer_runtime: object | None,
+    runners: list[RunnerImage],
+    needs: Sequence[object] = (),
 ) -> tuple[Fix, ...]:
-    """Fixes for a binary that needs glibc `required` on a runtime that has less."""
+    """Fixes for a binary that needs glibc `required` on a runtime that has less.
+
+    `needs` are the failing elf.VersionNeed entries: their symbols decide whether a relink
+    against the runtime's glibc can work, and whether an older build runner would do.
+    """
     fixes: list[Fix] = []
     target = ctx.glibc_available
+    facts = Needs.of(needs)
+    # Symbols the runtime's glibc lacks at every version: no relink against it can link them.
+    absent = glibc_symbols.missing_at(facts.symbols, target, ctx.architecture)
     if ctx.toolchain == "python-extension":
         fixes.append(_pip_fix(ctx))
     elif ctx.toolchain == "node-addon":
         fixes.append(_npm_fix(ctx))
     elif ctx.toolchain == "rust":
-        fixes += _rust_fixes(ctx, target)
+        fixes += _rust_rewrite_fixes(ctx, absent) if absent else _rust_fixes(ctx, target)
     elif ctx.toolchain == "go":
-        fixes.append(
-            Fix(
-                "Build without cgo: a pure-Go binary needs no glibc at all",
-                f"CGO_ENABLED=0 GOOS=linux GOARCH={GOARCH[ctx.architecture]} \\\n"
-                "  go build -tags lambda.norpc -o bootstrap .",
-            )
-        )
+        fixes += _go_fixes(ctx, target, relink=not absent)
+    elif absent:
+        fixes += _c_rewrite_fixes(ctx, absent)
     else:
         fixes += _c_fixes(ctx, target)
-    runner = _runner_that_fits(runners, target)
-    if runner is not None and ctx.toolchain not in ("python-extension", "node-addon"):
-        note = f"# {runner.label} has glibc {runner.glibc} (<= {target})"
-        if runner.deprecated:
-            note += f"; GitHub deprecated this image on {runner.deprecated.isoformat()}"
-        if runner.unsupported:
-            note += f" and drops it on {runner.unsupported.isoformat()}"
-        fixes.append(
-            Fix(
-                f"Build on {runner.label}, whose glibc the runtime has",
-                f"runs-on: {runner.label}  {note}",
-                "yaml",
-            )
-        )
+    if not absent and ctx.toolchain not in ("python-extension", "node-addon"):
+        runner = _runner_that_fits(runners, target, facts, ctx.architecture)
+        if runner is not None:
+            fixes.append(_runner_fix(runner, target))
     if newer_runtime is not None:
         fixes.append(runtime_fix(newer_runtime))
     return tuple(fixes)
 
 
-def _runner_that_fits(runners: list[RunnerImage], target: str) -> RunnerImage | None:
-    """The newest GitHub-hosted Ubuntu image whose glibc is <= the runtime's, if any."""
-    fitting = [r for r in runners if glibc_key(r.glibc) <= glibc_key(target)]
+def _runner_that_fits(runners: list[RunnerImage], target: str, facts: Needs, arch: str) -> RunnerImage | None:
+    """The newest GitHub-hosted image a rebuild on which would load on the runtime.
+
+    A build against glibc G binds each call to its default version in G (the newest <= G);
+    the image fits when every failing symbol exists in G and binds <= the runtime's glibc.
+    Ubuntu 22.04 (2.35) fits AL2023 (2.34) in the usual case: `__isoc23_strtol@2.38` is
+    what `strtol` becomes under glibc >= 2.38 headers, and 2.35 binds it at 2.2.5; not when
+    the code calls `strlcpy` (new in 2.38) or needs `_dl_find_object` (2.35).
+    """
+
+    def fits(runner: RunnerImage) -> bool:
+        if not runner.glibc:
+            return False
+        if facts.complete:
+            return all(glibc_symbols.binds_within(s, runner.glibc, target, arch) for s in facts.symbols)
+        return glibc_key(runner.glibc) <= glibc_key(target)  # symbols unknown: only a glibc that fits
+
+    fitting = [r for r in runners if fits(r)]
     return max(fitting, key=lambda r: glibc_key(r.glibc), default=None)
+
+
+def _runner_fix(runner: RunnerImage, target: str) -> Fix:
+    if glibc_key(runner.glibc) <= glibc_key(target):
+        note = f"# {runner.label} has glibc {runner.glibc} (<= {target})"
+        title = f"Or build on {runner.label}, whose glibc the runtime has"
+    else:
+        note = f"# glibc {runner.glibc}: it binds these symbols at versions <= {target}"
+        title = f"Or build on {runner.label}: its glibc {runner.glibc} binds every failing symbol at <= {target}"
+    if runner.deprecated:
+        note += f"; GitHub deprecated this image on {runner.deprecated.isoformat()}"
+    if runner.unsupported:
+        note += f" and drops it on {runner.unsupported.isoformat()}"
+    return Fix(title, f"runs-on: {runner.label}  {note}", "yaml")
+
+
+def _absent_phrase(absent: Sequence[str], arch: str) -> str:
+    """ "arc4random (glibc 2.36), strlcpy (glibc 2.38)" """
+    return ", ".join(f"{s} (glibc {glibc_symbols.oldest_glibc_for(s, arch)})" for s in absent)
+
+
+def _find_calls_fix(absent: Sequence[str], target: str, arch: str, rust: bool) -> Fix:
+    names = sorted({s.removeprefix("__isoc23_") for s in absent})
+    pattern = "|".join(names)
+    where = ". ~/.cargo/registry/src" if rust else "."
+    kinds = "--include='*.rs' --include='*.c' --include='*.h'" if rust else (
+        "--include='*.c' --include='*.h' --include='*.cc' --include='*.cpp' --include='*.hpp'"
+    )
+    return Fix(
+        f"Or replace the calls glibc {target} lacks: {_absent_phrase(absent, arch)}; they are here",
+        f"grep -rnwE '{pattern}' {kinds} {where}",
+    )
+
+
+def _rust_build_line(ctx: Context, triple: str) -> str:
+    """The user's own `cargo lambda build` line with the target set, or the default one."""
+    if ctx.build_command:
+        try:
+            words = shlex.split(ctx.build_command)
+        except ValueError:
+            words = []
+        if words[:3] == ["cargo", "lambda", "build"]:
+            kept: list[str] = []
+            skip = False
+            for word in words:
+                if skip:
+                    skip = False
+                elif word == "--target":
+                    skip = True  # its value follows
+                elif word.startswith("--target=") or word in ("--arm64", "--x86-64"):
+                    continue  # the architecture shortcuts conflict with --target
+                else:
+                    kept.append(word)
+            return shlex.join([*kept, "--target", triple])
+    zipped = " --output-format zip" if ctx.artifact_kind == "zip" else ""
+    return f"cargo lambda build --release --target {triple}{zipped}"
 
 
 def _rust_fixes(ctx: Context, target: str) -> list[Fix]:
@@ -98,23 +199,63 @@ def _rust_fixes(ctx: Context, target: str) -> list[Fix]:
     return [
         Fix(
             f"Link against glibc {target} with cargo-lambda (zig picks the version)",
-            f"cargo lambda build --release --target {triple}.{target}",
+            _rust_build_line(ctx, f"{triple}.{target}"),
         ),
         Fix(
             "Or with cargo-zigbuild directly",
             f"cargo zigbuild --release --target {triple}.{target}",
         ),
-        Fix(
-            "Or link statically with musl (no glibc needed at runtime)",
-            f"rustup target add {RUST_MUSL[ctx.architecture]}\n"
-            f"cargo lambda build --release --target {RUST_MUSL[ctx.architecture]}",
-        ),
-        Fix(
-            "Or link glibc statically: .cargo/config.toml (not Cargo.toml; not with zigbuild)",
-            f'[target.{triple}]\nrustflags = ["-C", "target-feature=+crt-static"]',
-            "toml",
-        ),
+        _rust_musl_fix(ctx),
+        _rust_static_glibc_fix(ctx),
     ]
+
+
+def _rust_musl_fix(ctx: Context, title: str = "Or link statically with musl (no glibc needed at runtime)") -> Fix:
+    musl = RUST_MUSL[ctx.architecture]
+    return Fix(title, f"rustup target add {musl}\n{_rust_build_line(ctx, musl)}")
+
+
+def _rust_static_glibc_fix(ctx: Context) -> Fix:
+    triple = RUST_TRIPLE[ctx.architecture]
+    return Fix(
+        "Or link glibc statically: .cargo/config.toml (not Cargo.toml), built with plain cargo, not zig",
+        f'[target.{triple}]\nrustflags = ["-C", "target-feature=+crt-static"]',
+        "toml",
+    )
+
+
+def _rust_rewrite_fixes(ctx: Context, absent: Sequence[str]) -> list[Fix]:
+    """glibc {target} lacks a symbol at every version: relinking against it cannot link."""
+    target = ctx.glibc_available
+    return [
+        _rust_musl_fix(
+            ctx,
+            f"Link statically with musl: glibc {target} has no {', '.join(absent)}, "
+            f"so no build against it (cargo lambda --target <triple>.{target}) can link",
+        ),
+        _rust_static_glibc_fix(ctx),
+        _find_calls_fix(absent, target, ctx.architecture, rust=True),
+    ]
+
+
+def _go_fixes(ctx: Context, target: str, relink: bool) -> list[Fix]:
+    goarch = GOARCH[ctx.architecture]
+    fixes = [
+        Fix(
+            "Build without cgo: a pure-Go binary needs no glibc at all",
+            f"CGO_ENABLED=0 GOOS=linux GOARCH={goarch} go build -tags lambda.norpc -o bootstrap .",
+        )
+    ]
+    if relink:
+        fixes.append(
+            Fix(
+                f"Or keep cgo and link against glibc {target} with zig",
+                "pip install ziglang\n"
+                f'CGO_ENABLED=1 CC="python -m ziglang cc -target {ZIG_TRIPLE[ctx.architecture]}.{target}" '
+                f"GOOS=linux GOARCH={goarch} \\\n  go build -tags lambda.norpc -o bootstrap .",
+            )
+        )
+    return fixes
 
 
 # The Amazon Linux image whose glibc each Lambda OS has. AL2023 is pinned to a tag from before
@@ -133,32 +274,98 @@ def _build_image_fix(target: str) -> list[Fix]:
     return [Fix("Or build inside the runtime's own OS, pinned by tag", f"container: {image}", "yaml")]
 
 
+def _compiler_env(triple: str, *extra: str) -> str:
+    """CC / CXX for make, cmake (a fresh build folder), autotools and the cc crate: no placeholder."""
+    flags = "".join(f" {flag}" for flag in extra)
+    return (
+        "pip install ziglang\n"
+        f'export CC="python -m ziglang cc -target {triple}{flags}"\n'
+        f'export CXX="python -m ziglang c++ -target {triple}{flags}"\n'
+        "# then rebuild from clean: make, cmake (new build folder), ./configure and cargo's cc crate read CC/CXX"
+    )
+
+
 def _c_fixes(ctx: Context, target: str) -> list[Fix]:
-    compiler = "c++" if ctx.toolchain == "c++" else "cc"
+    triple = f"{ZIG_TRIPLE[ctx.architecture]}.{target}"
+    title = f"Compile against glibc {target} with zig"
+    if ctx.toolchain == "c++":
+        title += " (zig c++ links LLVM's libc++ statically: the runtime's libstdc++ does not matter)"
+    return [Fix(title, _compiler_env(triple)), *_build_image_fix(target)]
+
+
+def _c_rewrite_fixes(ctx: Context, absent: Sequence[str]) -> list[Fix]:
+    """The runtime's glibc lacks a symbol at every version: relinking against it cannot link."""
+    target = ctx.glibc_available
     return [
         Fix(
-            f"Compile against glibc {target} with zig (pip install ziglang)",
-            f"python -m ziglang {compiler} -target {ZIG_TRIPLE[ctx.architecture]}.{target} …",
+            f"Link glibc statically: glibc {target} has no {', '.join(absent)}, so no build "
+            f"against it (zig -target <triple>.{target}, its own OS) can link; a static binary needs none",
+            'export CC="cc -static" CXX="c++ -static"\n'
+            "# then rebuild from clean; getaddrinfo, dlopen and iconv still want the build host's glibc",
         ),
-        *_build_image_fix(target),
+        Fix(
+            "Or link musl statically with zig (the calls must exist in musl)",
+            _compiler_env(ZIG_MUSL[ctx.architecture]),
+        ),
+        _find_calls_fix(absent, target, ctx.architecture, rust=False),
     ]
 
 
-def _pip_fix(ctx: Context) -> Fix:
-    """The AWS recipe: pip picks wheels for the runtime's platform, never the build host's."""
-    arch = MANYLINUX_ARCH[ctx.architecture]
-    glibc = ctx.glibc_available.replace(".", "_")
-    platforms = [f"manylinux_{glibc}_{arch}"]
-    if glibc != "2_17":
-        platforms.append(f"manylinux2014_{arch}")
-    python = ctx.language_version or "3.12"
-    package = getattr(ctx.package, "name", None)
-    requirement = package if package else "-r requirements.txt"
-    flags = " ".join(f"--platform {p}" for p in platforms)
+def pip_fix(
+    python: str,
+    glibc: str,
+    architecture: str,
+    target_dir: str = "package/",
+    title: str | None = None,
+) -> Fix:
+    """pip picks wheels for the runtime's platform, never the build host's.
+
+    pip takes each --platform literally: only manylinux2014/2010 expand to older legacy tags
+    (pip src/pip/_internal/utils/compatibility_tags.py, _get_custom_platforms), so
+    `--platform manylinux_2_34_x86_64` alone skips every 2_17..2_33 wheel and silently
+    installs an older release. Every tag from manylinux2014 up to the runtime's glibc is named,
+    newest first (pip prefers earlier tags). --upgrade: into an existing --target folder pip
+    otherwise only warns that the package exists and changes nothing.
+    """
+    arch = MANYLINUX_ARCH[architecture]
+    minor_top = int(glibc.split(".")[1]) if glibc_key(glibc) >= glibc_key(OLDEST_MANYLINUX) else 17
+    platforms: list[str] = []
+    for minor in range(minor_top, 16, -1):
+        tag = f"2_{minor}"
+        platforms.append(f"manylinux_{tag}_{arch}")
+        if tag in MANYLINUX_LEGACY:
+            platforms.append(f"{MANYLINUX_LEGACY[tag]}_{arch}")
+    lines = [
+        "pip install --upgrade --only-binary=:all: --implementation cp "
+        f"--python-version {python} --target {shlex.quote(target_dir)} -r requirements.txt"
+    ]
+    for start in range(0, len(platforms), PLATFORMS_PER_LINE):
+        lines.append("  " + " ".join(f"--platform {p}" for p in platforms[start : start + PLATFORMS_PER_LINE]))
     return Fix(
-        f"Install wheels built for glibc {ctx.glibc_available} ({ctx.runtime_id})",
-        f"pip install {flags} \\\n  --only-binary=:all: --implementation cp "
-        f"--python-version {python} \\\n  --target package/ {requirement}",
+        title or f"Install the wheels built for glibc {glibc} or older",
+        " \\\n".join(lines),
+    )
+
+
+def _pip_target(ctx: Context) -> str:
+    """The folder the package was installed into, as the user's build made it."""
+    root = getattr(ctx.package, "root", None) or ""
+    parent = root.rsplit("/", 1)[0] if "/" in root else ""
+    if ctx.artifact_kind == "folder" and ctx.artifact_path:
+        base = ctx.artifact_path.rstrip("/")
+        return f"{base}/{parent}/" if parent else f"{base}/"
+    return f"{parent}/" if parent else "package/"
+
+
+def _pip_fix(ctx: Context) -> Fix:
+    package = getattr(ctx.package, "name", None)
+    what = f"{package}'s wheel" if package else "the wheels"
+    return pip_fix(
+        ctx.language_version or "3.12",
+        ctx.glibc_available,
+        ctx.architecture,
+        _pip_target(ctx),
+        f"Reinstall {what} for glibc {ctx.glibc_available} or older ({ctx.runtime_id})",
     )
 
 
@@ -184,7 +391,7 @@ def bootstrap_fix(found_in: str | None) -> Fix:
             f"cd {found_in.rsplit('/', 1)[0]} && zip -j ../function.zip bootstrap",
         )
     return Fix(
-        "Name the executable bootstrap, at the root of the zip",
+        "Name the executable bootstrap, at the root of the zip (<your-binary>: your executable)",
         "cp target/release/<your-binary> bootstrap && zip function.zip bootstrap",
     )
 
@@ -205,56 +412,80 @@ def arch_fixes(toolchain: str, binary_arch: str, function_arch: str, glibc: str)
     build = {
         "rust": Fix(
             f"Build for {function_arch}",
-            f"cargo lambda build --release --{'arm64' if function_arch == 'arm64' else 'x86-64'}",
+            f"cargo lambda build --release --target {RUST_TRIPLE[function_arch]}.{glibc}",
         ),
         "go": Fix(
             f"Build for {function_arch}",
-            f"GOOS=linux GOARCH={GOARCH[function_arch]} go build -o bootstrap .",
+            f"GOOS=linux GOARCH={GOARCH[function_arch]} go build -tags lambda.norpc -o bootstrap .",
         ),
-        "python-extension": Fix(
-            f"Install {function_arch} wheels",
-            f"pip install --platform manylinux_{glibc.replace('.', '_')}_{MANYLINUX_ARCH[function_arch]} "
-            "--only-binary=:all: --target package/ -r requirements.txt",
-        ),
+        "python-extension": pip_fix("3.12", glibc, function_arch, title=f"Install {function_arch} wheels"),
         "node-addon": Fix(
             f"Install {function_arch} binaries",
             f"npm install --os=linux --cpu={NPM_CPU[function_arch]} --libc=glibc",
         ),
     }
-    default = Fix(
-        f"Compile for {function_arch}",
-        f"python -m ziglang cc -target {ZIG_TRIPLE[function_arch]}.{glibc} …",
-    )
+    default = Fix(f"Compile for {function_arch} with zig", _compiler_env(f"{ZIG_TRIPLE[function_arch]}.{glibc}"))
     return (build.get(toolchain, default), *fixes)
 
 
-def musl_fixes(toolchain: str, architecture: str) -> tuple[Fix, ...]:
+def musl_fixes(toolchain: str, architecture: str, glibc: str | None = None) -> tuple[Fix, ...]:
     if toolchain == "rust":
+        suffix = f".{glibc}" if glibc else ""
         return (
             Fix(
                 "Build a glibc binary for the runtime instead",
-                f"cargo lambda build --release --target {RUST_TRIPLE[architecture]}",
+                f"cargo lambda build --release --target {RUST_TRIPLE[architecture]}{suffix}",
             ),
         )
-    return (
-        Fix(
-            "Link musl statically, so no loader is needed",
-            f"python -m ziglang cc -target {architecture.replace('arm64', 'aarch64')}-linux-musl -static …",
-        ),
-    )
+    return (Fix("Link musl statically, so no loader is needed", _compiler_env(ZIG_MUSL[architecture])),)
 
 
-def libstdcxx_fixes(ctx: Context) -> tuple[Fix, ...]:
-    """A C++ library newer than the runtime's libstdc++."""
+def libstdcxx_fixes(ctx: Context, glibc_failing: bool = False) -> tuple[Fix, ...]:
+    """A C++ library newer than the runtime's libstdc++.
+
+    `glibc_failing`: the same file also needs a newer glibc. Then -static-libstdc++ does not
+    help (the result still needs that glibc): zig c++ against the runtime's glibc fixes both.
+    """
     if ctx.toolchain == "python-extension":
         return (_pip_fix(ctx),)
     if ctx.toolchain == "node-addon":
         return (_npm_fix(ctx),)
-    return (
-        Fix(
-            "Link libstdc++ and libgcc statically",
-            "-static-libstdc++ -static-libgcc   # add to the link flags",
-            "text",
-        ),
-        *_build_image_fix(ctx.glibc_available),
+    target = ctx.glibc_available
+    zig = Fix(
+        f"Compile with zig c++ against glibc {target}: it links LLVM's libc++ statically, "
+        "so the runtime's libstdc++ does not matter",
+        _compiler_env(f"{ZIG_TRIPLE[ctx.architecture]}.{target}"),
     )
+    if glibc_failing:
+        return (zig,)
+    return (
+        zig,
+        Fix(
+            "Or link libstdc++ and libgcc statically (on a build host with glibc >= 2.35, GCC >= 12's "
+            "static unwinder adds _dl_find_object@GLIBC_2.35: use zig or the runtime's OS there)",
+            'export LDFLAGS="-static-libstdc++ -static-libgcc"\n'
+            "# then rebuild from clean: make, cmake (new build folder) and ./configure read LDFLAGS",
+        ),
+        *_build_image_fix(target),
+    )
+
+
+def loadable_build_fixes(package: str, architecture: str, glibc: str) -> tuple[Fix, ...]:
+    """A package whose native builds are all for other platforms (no-loadable-build)."""
+    cpu = NPM_CPU[architecture]
+    fixes = [
+        Fix(
+            f"Install {package} with the build for Lambda's platform (linux, {cpu}, glibc; npm 10.3+)",
+            f"npm install --os=linux --cpu={cpu} --libc=glibc {package}",
+        )
+    ]
+    image = BUILD_IMAGE_FOR_GLIBC.get(glibc)
+    if image is not None:
+        fixes.append(
+            Fix(
+                f"Or build {package} from source in the runtime's own OS (the job runs in this container)",
+                f"container: {image}\n# then, in a run: step\nnpm rebuild {package} --build-from-source",
+                "yaml",
+            )
+        )
+    return tuple(fixes)

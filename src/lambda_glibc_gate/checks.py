@@ -106,6 +106,11 @@ def check_architecture(member: str, info: ElfInfo, target: Target, toolchain: st
         return []  # object files and core dumps are never exec'd or loaded: nothing to judge
     wanted = ELF_MACHINE[target.architecture]
     problems = []
+    system = getattr(info, "os_abi", "linux")
+    if system != "linux":
+        # glibc's ld.so accepts only EI_OSABI SYSV / GNU (VALID_ELF_OSABI), and a FreeBSD libc
+        # or libthr it needs does not exist on Linux anyway.
+        problems.append(f"is a {_SYSTEM_NAMES.get(system, system)} binary, not a Linux one")
     if info.machine != wanted:
         problems.append(f"is built for {info.machine}")
     if info.elf_class != 64:
@@ -117,6 +122,8 @@ def check_architecture(member: str, info: ElfInfo, target: Target, toolchain: st
     symptom = (
         "Lambda fails with `exec format error` (Runtime.InvalidEntrypoint)"
         if info.is_executable
+        else "ld.so will refuse to load it (`ELF file OS ABI invalid`)"
+        if system != "linux"
         else "ld.so will refuse to load it (wrong ELF class or machine)"
     )
     binary_arch = LAMBDA_ARCH.get(info.machine, info.machine)
@@ -124,13 +131,16 @@ def check_architecture(member: str, info: ElfInfo, target: Target, toolchain: st
         Finding(
             "arch-mismatch",
             "error",
-            f"{member} {' and '.join(problems)}, but the function runs on {target.architecture}: {symptom}",
+            f"{member} {' and '.join(problems)}, but the function runs on Linux {target.architecture}: {symptom}",
             member=member,
             required=info.machine,
             available=wanted,
             fixes=advice.arch_fixes(toolchain, binary_arch, target.architecture, target.glibc),
         )
     ]
+
+
+_SYSTEM_NAMES = {"freebsd": "FreeBSD", "netbsd": "NetBSD", "openbsd": "OpenBSD", "solaris": "Solaris"}
 
 
 def check_interpreter(member: str, info: ElfInfo, target: Target, toolchain: str) -> list[Finding]:
@@ -227,12 +237,14 @@ def check_bootstrap_program(member: str, head: bytes, interpreter_status) -> lis
 
 
 # -- ld.so: libraries and versions -------------------------------------------------------
-def check_libraries(member: str, resolutions: list[Resolution], target: Target) -> list[Finding]:
+def check_libraries(
+    member: str, resolutions: list[Resolution], target: Target, ctx: advice.Context | None = None
+) -> list[Finding]:
     """Every DT_NEEDED must be found: in the package, a layer, or the runtime's OS."""
     findings = []
     for resolution in resolutions:
-        if resolution.where == "missing" and resolution.soname.startswith(MUSL_SONAME_PREFIXES):
-            findings.append(_musl_library(member, resolution, target))
+        if resolution.where == "missing" and is_musl_soname(resolution.soname):
+            findings.append(_musl_library(member, resolution, target, ctx))
             continue
         if resolution.where != "missing":
             library = resolution.library
@@ -247,7 +259,14 @@ def check_libraries(member: str, resolutions: list[Resolution], target: Target) 
 
 
 # musl's C library sonames (a musllinux wheel, an Alpine build): Amazon Linux has glibc only.
+# musl's own soname is plain "libc.so" (glibc's is libc.so.6); auditwheel-style musllinux
+# wheels graft it as libc.musl-<arch>.so.1.
 MUSL_SONAME_PREFIXES = ("libc.musl-", "ld-musl-")
+MUSL_SONAMES = frozenset({"libc.so"})
+
+
+def is_musl_soname(soname: str) -> bool:
+    return soname in MUSL_SONAMES or soname.startswith(MUSL_SONAME_PREFIXES)
 
 
 def _library_details(resolution: Resolution) -> dict:
@@ -255,21 +274,36 @@ def _library_details(resolution: Resolution) -> dict:
     return {"library": resolution.soname, "searched": list(resolution.searched)}
 
 
-def _musl_library(member: str, resolution: Resolution, target: Target) -> Finding:
+def _musl_library(member: str, resolution: Resolution, target: Target, ctx: advice.Context | None) -> Finding:
     return Finding(
         "missing-library",
         "error",
-        f"{member} was built against musl ({resolution.soname}: a musllinux wheel or an Alpine build), "
-        f"but {target.runtime.id} runs glibc: `{resolution.soname}: cannot open shared object file`",
+        f"{member} was built against musl ({resolution.soname}: a musl prebuilt, a musllinux wheel or an "
+        f"Alpine build), but {target.runtime.id} runs glibc: `{resolution.soname}: cannot open shared object "
+        "file`. Bundling a musl libc does not help: install or build the glibc version",
         member=member,
         required=resolution.soname,
         details={**_library_details(resolution), "libc": "musl"},
+        fixes=_glibc_build_fixes(ctx, target),
     )
+
+
+def _glibc_build_fixes(ctx: advice.Context | None, target: Target) -> tuple:
+    """The glibc build of a file that was built for musl, by the toolchain or package that made it."""
+    if ctx is None:
+        return ()
+    package = getattr(ctx.package, "name", None)
+    if ctx.toolchain == "node-addon" and package:
+        return advice.loadable_build_fixes(package, target.architecture, target.glibc)
+    return advice.glibc_fixes(ctx, target.glibc, None, [])
 
 
 def _missing_library(member: str, resolution: Resolution, target: Target) -> Finding:
     searched = ":".join(resolution.searched)
     note = getattr(resolution.known_absent, "note", "")
+    package_list = _image_package_list(target) if resolution.known_absent is None else ()
+    if package_list:
+        note = f"not in the image's package list ({', '.join(package_list)})"
     fixes = [
         advice.Fix(
             f"Bundle {resolution.soname} (and what it needs) in the package's lib/ folder, or link it statically",
@@ -289,9 +323,23 @@ def _missing_library(member: str, resolution: Resolution, target: Target) -> Fin
         f"`error while loading shared libraries: {resolution.soname}: cannot open shared object file`",
         member=member,
         required=resolution.soname,
-        details={**_library_details(resolution), **({"newer_runtime": newer.id} if newer is not None else {})},
+        details={
+            **_library_details(resolution),
+            **({"newer_runtime": newer.id} if newer is not None else {}),
+            **({"database_sources": list(package_list)} if package_list else {}),
+        },
         fixes=tuple(fixes),
     )
+
+
+def _image_package_list(target: Target) -> tuple[str, ...]:
+    """URLs of the image package list that makes the database's soname list complete."""
+    from lambda_glibc_gate.runtimes import library_list_sources, source_url
+
+    if not target.library_list_complete:
+        return ()
+    keys = library_list_sources(getattr(target.runtime, "os", ""), target.architecture)
+    return tuple(source_url(key) for key in keys)
 
 
 def _runtime_with_library(soname: str, target: Target):
@@ -391,7 +439,7 @@ def check_versions(
             )
         )
     if cxx:
-        findings.append(_libstdcxx_too_new(member, cxx, target, ctx))
+        findings.append(_libstdcxx_too_new(member, cxx, target, ctx, glibc_failing=bool(glibc)))
     if other:
         findings.append(
             _versioned_finding(
@@ -492,7 +540,7 @@ def _glibc_too_new(member: str, failing, target: Target, ctx: advice.Context) ->
         message += f" ({'; '.join(bundled)})"
     if any(r == "unknown" for r in releases):
         message += "; no glibc release up to the runtime's defines that GLIBC_ABI tag"
-    fixes = advice.glibc_fixes(ctx, required, newer, list(target.runners))
+    fixes = advice.glibc_fixes(ctx, required, newer, list(target.runners), [n for n, _ in failing])
     return Finding(
         "glibc-too-new",
         "error",
@@ -521,7 +569,9 @@ def newer_runtime_accepting(failing: list[tuple[VersionNeed, str]], target: Targ
     return None
 
 
-def _libstdcxx_too_new(member: str, failing, target: Target, ctx: advice.Context) -> Finding:
+def _libstdcxx_too_new(
+    member: str, failing, target: Target, ctx: advice.Context, glibc_failing: bool = False
+) -> Finding:
     newer = newer_runtime_accepting(failing, target)
     symbols = _symbols(failing)
     limits = target.limits
@@ -549,7 +599,8 @@ def _libstdcxx_too_new(member: str, failing, target: Target, ctx: advice.Context
         required=sorted({n.version for n, _ in failing}, key=_tag_sort)[-1],
         available=f"GLIBCXX_{limits.glibcxx}",
         symbols=symbols,
-        fixes=advice.libstdcxx_fixes(ctx) + ((advice.runtime_fix(newer),) if newer is not None else ()),
+        fixes=advice.libstdcxx_fixes(ctx, glibc_failing)
+        + ((advice.runtime_fix(newer),) if newer is not None else ()),
         details={
             "versions": sorted({n.version for n, _ in failing}, key=_tag_sort, reverse=True),
             **({"newer_runtime": newer.id} if newer is not None else {}),
@@ -605,10 +656,11 @@ def check_python_abi(member: str, target: Target, toolchain: str) -> list[Findin
     if built_for is None or built_for == runtime.language_version:
         return []
     fixes = [
-        advice.Fix(
-            f"Install the dependencies for Python {runtime.language_version}, whatever Python runs pip",
-            f"pip install --python-version {runtime.language_version} --only-binary=:all: "
-            "--target package/ -r requirements.txt",
+        advice.pip_fix(
+            runtime.language_version,
+            target.glibc,
+            target.architecture,
+            title=f"Install the dependencies for Python {runtime.language_version}, whatever Python runs pip",
         )
     ]
     newer = next((r for r in target.newer_runtimes if r.language_version == built_for), None)
@@ -640,6 +692,55 @@ def static_note(member: str, info: ElfInfo) -> list[Finding]:
             member=member,
         )
     ]
+
+
+# -- the language runtime's own loaders ----------------------------------------------------
+NOT_LOADED_EXAMPLES = 20  # members listed per note in the JSON details
+
+
+def not_loaded_notes(unused: dict[str, str], sizes: dict[str, int], target: Target) -> list[Finding]:
+    """Native files the function's Node / Python loader passes over: dead weight, never an error.
+
+    One note per folder of alternatives (a package's prebuilds/, a platform package), with the size."""
+    groups: dict[str, list[str]] = {}
+    for member in sorted(unused):
+        head, marker, _ = member.partition("/prebuilds/")
+        groups.setdefault(head + marker.rstrip("/") if marker else member.rsplit("/", 1)[0], []).append(member)
+    findings = []
+    for folder, members in groups.items():
+        size = sum(sizes.get(member, 0) for member in members)
+        first = members[0]
+        findings.append(
+            Finding(
+                "not-loaded",
+                "note",
+                f"{folder}: {len(members)} native file(s) ({size / 1e6:.1f} MB) that "
+                f"{target.runtime.id} on {target.architecture} never loads, e.g. {first}: {unused[first]}",
+                member=folder,
+                details={"members": members[:NOT_LOADED_EXAMPLES], "count": len(members), "bytes": size},
+            )
+        )
+    return findings
+
+
+def check_loadable_builds(missing: list, target: Target) -> list[Finding]:
+    """A package with native builds for other platforms only: its require() fails on Lambda."""
+    findings = []
+    for candidate in missing:
+        found = ", ".join(candidate.found[:8]) + (" …" if len(candidate.found) > 8 else "")
+        findings.append(
+            Finding(
+                "no-loadable-build",
+                "error",
+                f"{candidate.name} ({candidate.package}) has native builds, but none that {target.runtime.id} on "
+                f"{target.architecture} loads ({candidate.how}); found: {found or 'nothing'}. Its require() "
+                "fails at cold start",
+                member=candidate.package,
+                details={"package": candidate.name, "found": list(candidate.found[:NOT_LOADED_EXAMPLES])},
+                fixes=advice.loadable_build_fixes(candidate.name, target.architecture, target.glibc),
+            )
+        )
+    return findings
 
 
 # -- the package as a whole ---------------------------------------------------------------

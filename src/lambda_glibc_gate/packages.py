@@ -53,6 +53,8 @@ class PackageInfo:
     npm_os: tuple[str, ...] = ()
     npm_cpu: tuple[str, ...] = ()
     npm_libc: tuple[str, ...] = ()
+    # node-pre-gyp: package.json "binary" (module_path template, module_name, napi_versions)
+    npm_binary: tuple[str, str, tuple[str, ...]] | None = None
 
     def describe(self) -> str:
         """One line for messages.
@@ -419,8 +421,21 @@ def _read_package_json(root: str, data: bytes | None) -> tuple[PackageInfo, list
         npm_os=_label_list(document.get("os")),
         npm_cpu=_label_list(document.get("cpu")),
         npm_libc=_label_list(document.get("libc")),
+        npm_binary=_pre_gyp_binary(document.get("binary")),
     )
     return info, optional_names
+
+
+def _pre_gyp_binary(value: object) -> tuple[str, str, tuple[str, ...]] | None:
+    """node-pre-gyp's `binary` object: (module_path, module_name, napi_versions), or None."""
+    if not isinstance(value, dict):
+        return None
+    module_path, module_name = _label(value.get("module_path")), _label(value.get("module_name"))
+    if module_path is None or module_name is None:
+        return None
+    versions = value.get("napi_versions")
+    napi = _label_list([str(v) for v in versions if isinstance(v, int)] if isinstance(versions, list) else [])
+    return module_path, module_name, napi
 
 
 def _npm_package_root(folder: str) -> str | None:

@@ -228,6 +228,29 @@ RULES: dict[str, Rule] = {
             "mypkg/_speedups.cpython-312-x86_64-linux-gnu.so is built for CPython 3.12; python3.11 cannot import it",
         ),
         Rule(
+            "not-loaded",
+            "Native file the function's loader never loads",
+            "note",
+            "npm packages ship a prebuilt addon for every platform (prebuilds/linux-arm64, "
+            "prebuilds/linux-x64/x.musl.node, prebuilds/freebsd-x64 ...), platform packages for other "
+            "C libraries (@rollup/rollup-linux-x64-musl) and wheels a module per Python. The gate repeats "
+            "the selection that node-gyp-build, node-pre-gyp, npm's os/cpu/libc fields and CPython's "
+            "importer make on Lambda; the files they pass over are never loaded, so they cannot fail "
+            "the function. They only take space: the note gives their size.",
+            "node_modules/bcrypt/prebuilds: 8 native file(s) (1.9 MB) that nodejs22.x on x86_64 never loads",
+        ),
+        Rule(
+            "no-loadable-build",
+            "Package has native builds, but none for the function's platform",
+            "error",
+            "A package whose native code exists only for other platforms (darwin-arm64, linux-x64 musl, "
+            "arm64 on an x86_64 function) fails in require() at cold start: node-gyp-build says `No "
+            "native build was found`, a platform-package loader `Cannot find module`. Install the build "
+            "for Lambda's platform (npm install --os=linux --cpu=x64 --libc=glibc), or build the package "
+            "from source inside the runtime's image.",
+            "sharp (node_modules/sharp) has native builds, but none that nodejs22.x on x86_64 loads",
+        ),
+        Rule(
             "static-binary",
             "Statically linked executable",
             "note",

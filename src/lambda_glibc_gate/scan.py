@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from lambda_glibc_gate import advice, checks, runtimes
+from lambda_glibc_gate import advice, checks, loaders, runtimes
 from lambda_glibc_gate.archive import Limits, UsageError, expand_paths, open_artifact, safe_name
 from lambda_glibc_gate.elf import MalformedElf, read_elf
 from lambda_glibc_gate.report import ArtifactReport, BinaryReport, Finding, Report, severity_rank
@@ -44,6 +44,7 @@ class Collected:
     kind: str
     tree: Tree
     modes: dict[str, int | None] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)  # declared sizes, for dead-weight notes
     heads: dict[str, bytes] = field(default_factory=dict)  # first bytes of bootstrap
     findings: list[Finding] = field(default_factory=list)
     packages: object | None = None  # packages.PackageIndex
@@ -251,6 +252,7 @@ def collect(path: str, mount: str) -> Collected:
                 continue
             names.append(member.name)
             collected.modes[member.name] = member.mode
+            collected.sizes[member.name] = member.size
             if member.is_symlink:
                 tree.symlinks[member.name] = member.link_target or ""
                 continue
@@ -325,9 +327,19 @@ def judge(
         runtimes.library_search_path(runtime),
         machine,
     )
-    contexts = load_trees(filesystem, roots_of(tree))
+    # What the function's own loaders (Node, Python) pass over never reaches ld.so.
+    selection = loaders.select(
+        tree.names, tree.elves, collected.packages, loaders.platform_for(runtime, target.architecture)
+    )
+    report.findings += checks.check_loadable_builds(selection.missing, target)
+    report.findings += checks.not_loaded_notes(selection.unused, collected.sizes, target)
+    roots = [(t, member) for t, member in roots_of(tree) if member not in selection.unused]
+    contexts = load_trees(filesystem, roots)
     for member, info in sorted(tree.elves.items()):
         path = tree.absolute(member)
+        if member in selection.unused and not contexts.get(path):
+            report.binaries.append(_binary_report(member, info, collected, build_method, "not-loaded"))
+            continue
         loaded = [c.resolutions for c in contexts.get(path, [])]
         if not loaded:  # reached from nowhere (a dlopen'ed plugin?): judged on its own
             loaded = [{soname: filesystem.resolve(path, info, soname) for soname in info.needed}]
@@ -397,9 +409,9 @@ def _judge_binary(
         )
         seen: set[tuple[str, str]] = set()
         for resolutions in contexts:
-            for finding in checks.check_libraries(shown, list(resolutions.values()), target) + checks.check_versions(
-                shown, info, resolutions, target, ctx
-            ):
+            for finding in checks.check_libraries(
+                shown, list(resolutions.values()), target, ctx
+            ) + checks.check_versions(shown, info, resolutions, target, ctx):
                 if (finding.rule, finding.message) not in seen:
                     seen.add((finding.rule, finding.message))
                     findings.append(finding)
@@ -409,7 +421,12 @@ def _judge_binary(
         finding.member = member
         if package is not None:
             finding.details.setdefault("package", package.describe())
-    binary = BinaryReport(
+    return _binary_report(member, info, collected, build_method, _result(findings)), findings
+
+
+def _binary_report(member: str, info, collected: Collected, build_method: str | None, result: str) -> BinaryReport:
+    package = collected.packages.owner(member) if collected.packages is not None else None
+    return BinaryReport(
         member=member,
         machine=info.machine,
         elf_class=info.elf_class,
@@ -417,12 +434,11 @@ def _judge_binary(
         static=info.static,
         needed=info.needed,
         glibc_required=checks.glibc_required(info),
-        toolchain=toolchain,
+        toolchain=checks.toolchain_of(member, info, build_method),
         versions_required=checks.versions_required(info),
         package=package.describe() if package is not None else None,
-        result=_result(findings),
+        result=result,
     )
-    return binary, findings
 
 
 def _result(findings: list[Finding]) -> str:
