@@ -184,10 +184,8 @@ def test_python_imports_the_first_matching_suffix_only(make_zip, siblings, runti
 
 
 def test_a_freebsd_addon_in_no_known_layout_is_not_judged_as_linux(make_zip):
-    freebsd = pytest.importorskip("pathlib").Path(__file__).parent / "fixtures" / "elf" / "napi_addon-freebsd-x64.node"
-    if not freebsd.exists():
-        pytest.skip("FreeBSD fixture not built")
-    report = run(make_zip({"addon.node": freebsd.read_bytes()}))
+    # GIVEN a FreeBSD addon (argon2 ships prebuilds/freebsd-x64) outside a prebuilds/ folder
+    report = run(make_zip({"addon.node": elf_fixture("freebsd/addon.node")}))
     (finding,) = [f for f in report.all_findings() if f.severity == "error"]
     assert finding.rule == "arch-mismatch" and "FreeBSD" in finding.message
     assert not any(f.rule == "missing-library" for f in report.all_findings())
