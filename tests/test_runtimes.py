@@ -203,14 +203,40 @@ def test_limits_per_architecture_match_the_reference(os_id, arch, glibcxx, cxxab
     assert limits.sources
 
 
-def test_al2023_newer_libstdcxx_is_a_warning_band_with_an_override_hint():
-    # GIVEN AL2023, whose repo moved to GCC 14 while Lambda's images lagged
+def test_al2023_glibcxx_above_3_4_29_is_an_error_with_an_override_hint():
+    # GIVEN AL2023, whose minimal container moved to GCC 14 while Lambda's images lagged
     limits = runtimes.get_runtime("provided.al2023").limits_for("x86_64")
-    # THEN 3.4.29 is the limit, 3.4.33 only "depends on the image", and the notes say how
-    # to override for an image known to be newer
+    # THEN 3.4.29 is the limit, there is no "warning band" above it, and the notes say it is an
+    # error and how to override it for an image known to be newer
     assert limits.glibcxx == "3.4.29"
-    assert limits.warn_upto["glibcxx"] == "3.4.33"
-    assert any("--glibcxx 3.4.33" in note for note in limits.notes)
+    assert not hasattr(limits, "warn_upto")
+    assert any("is an error" in note and "--glibcxx 3.4.33" in note for note in limits.notes)
+
+
+def test_a_warn_upto_field_is_refused_because_no_code_reads_it(raw):
+    broken = copy.deepcopy(raw)
+    broken["operating_systems"]["al2023"]["architectures"]["x86_64"]["limits"]["warn_upto"] = {
+        "glibcxx": "3.4.33"
+    }
+    with pytest.raises(RuntimeDataError, match="warn_upto"):
+        runtimes.parse_database(broken)
+
+
+def test_a_parsed_runtime_answers_from_its_own_database(raw):
+    # GIVEN a copy of the database whose AL2023 has glibc 2.99
+    changed = copy.deepcopy(raw)
+    al2023 = changed["operating_systems"]["al2023"]
+    al2023["glibc"] = "2.99"
+    for arch_entry in al2023["architectures"].values():
+        arch_entry["limits"]["glibc"] = "2.99"
+    database = runtimes.parse_database(changed)
+    runtime = database.runtimes["provided.al2023"]
+    # THEN its runtimes say 2.99 (not the packaged database's 2.34), in every query
+    assert runtime.glibc == "2.99"
+    assert runtime.to_json()["glibc"] == "2.99"
+    assert runtime.limits_for("x86_64").glibc == "2.99"
+    assert runtime.operating_system is database.operating_systems["al2023"]
+    assert runtimes.get_runtime("provided.al2023").glibc == "2.34"
 
 
 def test_amazon_linux_1_is_x86_64_only():
@@ -287,11 +313,13 @@ def test_al2_has_openssl_1_0_only_and_al2023_has_openssl_3():
     assert al2023["libssl.so.3"].max_versions["openssl"] is None
 
 
-def test_al2023_libstdcxx_is_present_by_inference_with_a_note():
-    lib = runtimes.system_libraries("al2023", "arm64")["libstdc++.so.6"]
-    assert (lib.status, lib.evidence) == ("present", "inferred")
-    assert set(lib.defines) == {"glibcxx", "cxxabi"}
-    assert lib.note
+def test_al2023_libstdcxx_is_present_from_the_minimal_container_package_list():
+    for arch in ARCHITECTURES:
+        lib = runtimes.system_libraries("al2023", arch)["libstdc++.so.6"]
+        assert (lib.status, lib.evidence) == ("present", "derived")
+        assert "rn250929" in lib.sources  # the minimal container's libstdc++ package
+        assert set(lib.defines) == {"glibcxx", "cxxabi"}
+        assert lib.note
 
 
 def test_libmvec_exists_only_on_x86_64_before_glibc_2_38():
@@ -309,11 +337,173 @@ def test_zlib_limits_come_with_the_library():
     }
 
 
-def test_only_the_al2_x86_64_list_is_a_complete_listing():
+def test_complete_listings_are_al2_x86_64_and_al2023_and_name_their_package_list():
     assert runtimes.library_list_complete("al2", "x86_64")
     assert not runtimes.library_list_complete("al2", "arm64")
-    assert not runtimes.library_list_complete("al2023", "x86_64")
+    assert not runtimes.library_list_complete("al1", "x86_64")
     assert not runtimes.library_list_complete("unknown", "x86_64")
+    for arch in ARCHITECTURES:
+        assert runtimes.library_list_complete("al2023", arch)
+        # the image package lists: python3.12 and nodejs20.x rpm listings, minimal-container notes
+        keys = runtimes.library_list_sources("al2023", arch)
+        assert {"al585", "bi173"} <= set(keys)
+        assert all(runtimes.source_url(key).startswith("https://") for key in keys)
+    assert runtimes.library_list_sources("al2", "x86_64") == ("lambci2",)
+    assert runtimes.library_list_sources("al2", "arm64") == ()
+
+
+def test_a_complete_list_without_its_package_list_source_is_refused(raw):
+    broken = copy.deepcopy(raw)
+    del broken["operating_systems"]["al2023"]["architectures"]["x86_64"]["library_list_source"]
+    with pytest.raises(RuntimeDataError, match="library_list_source"):
+        runtimes.parse_database(broken)
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+def test_al2023_image_sonames_from_the_package_list(arch):
+    libs = runtimes.system_libraries("al2023", arch)
+    # the libraries a Lambda bootstrap usually links against are there
+    for soname in ("libssl.so.3", "libcrypto.so.3", "libz.so.1", "libstdc++.so.6", "libgcc_s.so.1",
+                   "libcurl.so.4", "libffi.so.8", "libxml2.so.2", "libzstd.so.1", "libbz2.so.1",
+                   "libglib-2.0.so.0", "libkrb5.so.3", "libselinux.so.1"):
+        assert libs[soname].status == "present", soname
+    # packages inside the listed range that the listings do not have are absent, with a reason
+    for soname in ("libpq.so.5", "libexpat.so.1", "libgomp.so.1", "libatomic.so.1"):
+        assert libs[soname].status == "absent", soname
+        assert libs[soname].note
+    # a soname no package gives is not listed at all: the complete list makes it absent
+    assert "libnotthere.so.1" not in libs
+    # what no source settles stays unknown: libnsl (glibc compat), libcrypt (libxcrypt),
+    # and the libraries of packages sorting after the part of the listings that was read
+    for soname in ("libnsl.so.1", "libcrypt.so.1", "libpcre2-8.so.0", "libsqlite3.so.0", "liblzma.so.5"):
+        assert libs[soname].status == "unknown", soname
+
+
+def test_every_al2023_library_comes_from_glibc_or_the_image_package_list():
+    image_lists = {"al585", "bi173", "rn231030", "rn240805", "rn241010", "rn250303", "rn250929", "cpp210"}
+    for arch in ARCHITECTURES:
+        for soname, lib in runtimes.system_libraries("al2023", arch).items():
+            if lib.status == "unknown" or "glibc" in lib.defines:
+                continue
+            assert image_lists & set(lib.sources), soname
+            assert lib.evidence in ("observed", "derived", "inferred"), soname
+
+
+def test_the_generated_al2023_block_is_up_to_date():
+    import importlib.util
+    from pathlib import Path
+
+    tool = Path(__file__).resolve().parent.parent / "tools" / "al2023_image_libraries.py"
+    spec = importlib.util.spec_from_file_location("al2023_image_libraries", tool)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = module.RUNTIMES_YAML.read_text("utf-8")
+    assert module.rewrite(text) == text, "run python tools/al2023_image_libraries.py --write"
+
+
+# ---------------------------------------------------------------- interpreters
+
+
+def test_al2023_interpreters_for_script_bootstraps():
+    found = runtimes.interpreters("al2023")
+    for path in ("/bin/sh", "/bin/bash", "/usr/bin/env"):
+        assert found[path] == "present", path
+    # no source: not listed, which callers read as unknown
+    assert "/usr/bin/python3" not in found
+    assert runtimes.interpreters("unknown") == {}
+
+
+def test_a_managed_runtime_adds_its_own_interpreters():
+    assert runtimes.interpreters("al2023", "nodejs22.x")["/var/lang/bin/node"] == "present"
+    assert "/var/lang/bin/node" not in runtimes.interpreters("al2023", "provided.al2023")
+    assert runtimes.interpreters("al2023", "nodejs22.x")["/bin/sh"] == "present"
+
+
+def test_every_interpreter_is_sourced_and_well_formed():
+    for os_id in ("al1", "al2", "al2023"):
+        entries = runtimes.interpreter_entries(os_id)
+        assert entries, os_id
+        for path, entry in entries.items():
+            assert path.startswith("/") and entry.path == path
+            assert entry.status in runtimes.STATUSES
+            assert entry.sources and entry.note
+
+
+def test_a_relative_interpreter_path_is_refused(raw):
+    broken = copy.deepcopy(raw)
+    broken["operating_systems"]["al2023"]["interpreters"].append(
+        {"path": "bin/sh", "status": "present", "source": ["al585"]}
+    )
+    with pytest.raises(RuntimeDataError, match="absolute"):
+        runtimes.parse_database(broken)
+
+
+# ---------------------------------------------------------------- the gate on real zips
+
+
+def _scan_bootstrap(make_zip, fixture, runtime="provided.al2023"):
+    from conftest import elf_fixture
+
+    from lambda_glibc_gate.scan import ScanOptions, scan
+
+    package = make_zip({"bootstrap": elf_fixture(fixture)})
+    report = scan([package], ScanOptions(runtime=runtime, today=TODAY))
+    return [f for f in report.all_findings() if f.rule == "missing-library"], report
+
+
+@pytest.mark.parametrize(
+    ("fixture", "soname"),
+    [("needs_libnotthere-x86_64", "libnotthere.so.1"), ("needs_libpq5-x86_64", "libpq.so.5")],
+)
+def test_a_library_no_al2023_image_has_is_an_error(make_zip, fixture, soname):
+    # GIVEN a bootstrap needing a library neither the package nor Amazon Linux 2023 has
+    findings, report = _scan_bootstrap(make_zip, fixture)
+    # THEN provided.al2023 fails it: on Lambda it dies at cold start
+    (finding,) = findings
+    assert (finding.severity, finding.required) == ("error", soname)
+    assert report.verdict == "fail"
+    assert "not in the package, its layers or Amazon Linux 2023 (provided.al2023)" in finding.message
+    if soname == "libnotthere.so.1":
+        # no entry of its own: the message names the image package list that makes it absent
+        assert "the image's package list" in finding.message
+        assert "https://github.com/amazonlinux/amazon-linux-2023/issues/585" in finding.message
+        assert finding.details["database_sources"]
+    else:
+        assert "PostgreSQL" in finding.message
+
+
+def test_a_managed_al2023_runtime_fails_the_same_library(make_zip):
+    findings, _ = _scan_bootstrap(make_zip, "needs_libnotthere-x86_64", runtime="python3.12")
+    assert [f.severity for f in findings] == ["error"]
+
+
+def test_libraries_in_the_al2023_image_pass(make_zip):
+    # GIVEN a bootstrap needing libssl.so.3, libz.so.1 and libstdc++.so.6
+    findings, report = _scan_bootstrap(make_zip, "needs_al2023_libs-x86_64")
+    # THEN nothing is missing and it passes
+    assert findings == []
+    assert report.verdict == "pass", [f.message for f in report.all_findings()]
+
+
+def test_libpq_is_an_error_on_provided_al2_too(make_zip):
+    # AL2's x86_64 soname list is complete as well: an unlisted soname is absent there too
+    findings, _ = _scan_bootstrap(make_zip, "needs_libpq5-x86_64", runtime="provided.al2")
+    assert [f.severity for f in findings] == ["error"]
+
+
+def test_a_library_the_database_marks_unknown_is_only_a_warning():
+    # GIVEN provided.al2023 (complete list) and a need the database lists as unknown
+    from lambda_glibc_gate import checks
+    from lambda_glibc_gate.resolve import Resolution
+
+    runtime = runtimes.get_runtime("provided.al2023")
+    target = checks.Target(runtime, "x86_64", runtime.limits_for("x86_64"), library_list_complete=True)
+    library = runtimes.system_libraries("al2023", "x86_64")["libnsl.so.1"]
+    resolution = Resolution("libnsl.so.1", "system", "/lib64/libnsl.so.1", library=library)
+    # THEN the finding is a warning that says why the database cannot tell
+    (finding,) = checks.check_libraries("bootstrap", [resolution], target)
+    assert (finding.rule, finding.severity) == ("missing-library", "warning")
+    assert library.note in finding.message
 
 
 def test_every_library_entry_is_well_formed():
@@ -442,11 +632,11 @@ def test_runtime_json_has_every_field_with_iso_dates():
 # ---------------------------------------------------------------- overrides
 
 
-def test_overrides_replace_limits_and_drop_the_glibcxx_warning_band():
+def test_overrides_replace_limits_and_say_so():
     base = runtimes.get_runtime("provided.al2023").limits_for("x86_64")
     overridden = runtimes.with_overrides(base, None, "3.4.33")
     assert overridden.glibcxx == "3.4.33" and overridden.glibc == base.glibc
-    assert "glibcxx" not in overridden.warn_upto
+    assert any("GLIBCXX limit overridden to 3.4.33" in note for note in overridden.notes)
     assert runtimes.with_overrides(base, None, None) is base
     with pytest.raises(ValueError, match="--glibc"):
         runtimes.with_overrides(base, "two.thirty", None)

@@ -65,9 +65,9 @@ class ArchLimits:
     """Highest symbol versions a runtime's OS defines on one architecture.
 
     `None` means the database does not know (the check is skipped, not passed silently:
-    callers say so). `warn_upto` maps a family to the highest version that exists only on
-    some images of this OS (e.g. AL2023's later GCC 14 libstdc++): needs above the limit but
-    within it deserve a warning, not an error.
+    callers say so). A need above a limit is an error: there is no "depends on the image"
+    band. Where some images of an OS are newer (AL2023's later GCC 14 libstdc++), the limit is
+    the conservative one and the notes say how to override it (`--glibcxx 3.4.33`).
     """
 
     glibc: str
@@ -75,7 +75,6 @@ class ArchLimits:
     cxxabi: str | None
     gcc: str | None
     extra_tags: frozenset[str] = frozenset()
-    warn_upto: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     notes: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
 
@@ -92,7 +91,6 @@ class ArchLimits:
             "cxxabi": self.cxxabi,
             "gcc": self.gcc,
             "extra_tags": sorted(self.extra_tags),
-            "warn_upto": dict(self.warn_upto),
             "notes": list(self.notes),
             "sources": list(self.sources),
         }
@@ -141,6 +139,17 @@ class ArchitectureInfo:
 
 
 @dataclass(frozen=True)
+class Interpreter:
+    """A program path a `#!` script may name, as found (or not) in a runtime's image."""
+
+    path: str  # "/bin/sh"
+    status: str  # "present" | "absent" | "unknown"
+    evidence: str  # observed | derived | inferred | none
+    note: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class OperatingSystem:
     id: str  # "al2023"
     name: str  # "Amazon Linux 2023"
@@ -152,6 +161,11 @@ class OperatingSystem:
     library_list_notes: Mapping[str, str]
     notes: tuple[str, ...]
     sources: tuple[str, ...]
+    # The source keys of the image package list behind a complete soname list, by architecture.
+    library_list_sources: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    interpreters: Mapping[str, Interpreter] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -171,10 +185,15 @@ class Runtime:
     notes: tuple[str, ...]
     sources: tuple[str, ...]
     migrate_to: tuple[str, ...] = ()  # AWS's successors outside the family (go1.x)
+    # The OperatingSystem this runtime was parsed with (None when its OS is unknown): facts
+    # come from the database the runtime belongs to, not from the packaged one.
+    operating_system: OperatingSystem | None = field(default=None, repr=False, compare=False)
+    # Interpreters this runtime's image adds to its OS's (e.g. /var/lang/bin/node).
+    interpreters: Mapping[str, Interpreter] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def glibc(self) -> str | None:
-        return _os_glibc(self.os)
+        return self.operating_system.glibc if self.operating_system is not None else None
 
     def supports(self, arch: str) -> bool:
         return normalize_architecture(arch) in self.architectures
@@ -200,13 +219,14 @@ class Runtime:
             )
         if arch in self.limits:
             return self.limits[arch]
+        os = self.operating_system
         return ArchLimits(
-            glibc=_os_glibc(self.os) or "",
+            glibc=os.glibc if os is not None else "",
             glibcxx=None,
             cxxabi=None,
             gcc=None,
             notes=(f"{self.os_name} has no {arch} Lambda environment; only its glibc is known",),
-            sources=_database().operating_systems[self.os].sources,
+            sources=os.sources if os is not None else self.sources,
         )
 
     def is_deprecated(self, today: date) -> bool:
@@ -317,6 +337,33 @@ def library_list_complete(os: str, arch: str) -> bool:
     return bool(found and found.library_list_complete.get(normalize_architecture(arch), False))
 
 
+def library_list_sources(os: str, arch: str) -> tuple[str, ...]:
+    """Source keys of the image package list that makes `os`'s soname list on `arch` complete
+    (empty when the list is not complete)."""
+    found = _database().operating_systems.get(os)
+    if found is None:
+        return ()
+    return tuple(found.library_list_sources.get(normalize_architecture(arch), ()))
+
+
+def interpreters(os_id: str, runtime_id: str | None = None) -> dict[str, str]:
+    """Interpreter paths a `#!` bootstrap may name -> "present" | "absent" | "unknown", as the
+    database lists them for `os_id`'s Lambda images (plus what `runtime_id`'s image adds).
+
+    A path missing from the dict is unknown: no source says whether the image has it.
+    """
+    return {path: entry.status for path, entry in interpreter_entries(os_id, runtime_id).items()}
+
+
+def interpreter_entries(os_id: str, runtime_id: str | None = None) -> dict[str, Interpreter]:
+    """Like `interpreters`, with each entry's evidence, note and sources."""
+    found = _database().operating_systems.get(os_id)
+    entries = dict(found.interpreters) if found is not None else {}
+    if runtime_id is not None:
+        entries.update(get_runtime(runtime_id).interpreters)
+    return entries
+
+
 def library_search_path(runtime: Runtime) -> tuple[str, ...]:
     """The runtime's default LD_LIBRARY_PATH directories, in search order."""
     return _database().search_path
@@ -379,10 +426,6 @@ def with_overrides(limits: ArchLimits, glibc: str | None, glibcxx: str | None) -
         notes.append(f"glibc limit overridden to {glibc}")
     if glibcxx is not None:
         changes["glibcxx"] = _check_version(glibcxx, "--glibcxx")
-        # The user vouches for the image's libstdc++, so the "depends on the image" band goes.
-        changes["warn_upto"] = MappingProxyType(
-            {k: v for k, v in limits.warn_upto.items() if k != "glibcxx"}
-        )
         notes.append(f"GLIBCXX limit overridden to {glibcxx}")
     if not changes:
         return limits
@@ -404,11 +447,6 @@ def _database() -> _Database:
     text = resources.files("lambda_glibc_gate").joinpath("data/runtimes.yaml").read_text("utf-8")
     # libyaml's safe loader when present: same safe semantics, ~6x faster on every CLI start.
     return parse_database(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
-
-
-def _os_glibc(os: str) -> str | None:
-    found = _database().operating_systems.get(os)
-    return found.glibc if found else None
 
 
 def parse_database(raw: Any) -> _Database:
@@ -491,7 +529,7 @@ def _parse_os(os_id: str, entry: Any, known: frozenset[str]) -> OperatingSystem:
     where = f"operating_systems.{os_id}"
     _expect(isinstance(entry, dict), f"{where} is not a mapping")
     glibc = _version(entry.get("glibc"), f"{where}.glibc")
-    limits, complete, list_notes = {}, {}, {}
+    limits, complete, list_notes, list_sources = {}, {}, {}, {}
     for arch, arch_entry in _mapping(entry, "architectures", where).items():
         arch_where = f"{where}.architectures.{arch}"
         _expect(arch in ARCHITECTURES, f"{arch_where}: unknown architecture")
@@ -499,6 +537,12 @@ def _parse_os(os_id: str, entry: Any, known: frozenset[str]) -> OperatingSystem:
         _expect(limits[arch].glibc == glibc, f"{arch_where}: glibc differs from the OS glibc")
         complete[arch] = bool(arch_entry.get("library_list_complete", False))
         list_notes[arch] = str(arch_entry.get("library_list_note", ""))
+        keys = tuple(_string_list(arch_entry.get("library_list_source", []), f"{arch_where}.library_list_source"))
+        for key in keys:
+            _expect(key in known, f"{arch_where}.library_list_source: {key!r} is not in `sources`")
+        # A complete list must say which image package list makes it complete.
+        _expect(not complete[arch] or bool(keys), f"{arch_where}: a complete library list needs library_list_source")
+        list_sources[arch] = keys
     return OperatingSystem(
         id=os_id,
         name=_string(entry.get("name"), f"{where}.name"),
@@ -508,23 +552,44 @@ def _parse_os(os_id: str, entry: Any, known: frozenset[str]) -> OperatingSystem:
         library_list_notes=MappingProxyType(list_notes),
         notes=tuple(_string_list(entry.get("notes", []), f"{where}.notes")),
         sources=_sources_of(entry, where, known),
+        library_list_sources=MappingProxyType(list_sources),
+        interpreters=_parse_interpreters(entry.get("interpreters", []), where, known),
     )
+
+
+def _parse_interpreters(raw: Any, where: str, known: frozenset[str]) -> Mapping[str, Interpreter]:
+    _expect(isinstance(raw, list), f"{where}.interpreters must be a list")
+    found: dict[str, Interpreter] = {}
+    for index, entry in enumerate(raw):
+        entry_where = f"{where}.interpreters[{index}]"
+        _expect(isinstance(entry, dict), f"{entry_where} is not a mapping")
+        path = _string(entry.get("path"), f"{entry_where}.path")
+        _expect(path.startswith("/"), f"{entry_where}: path must be absolute")
+        _expect(path not in found, f"{entry_where}: duplicate path {path!r}")
+        status = entry.get("status")
+        _expect(status in STATUSES, f"{entry_where}: status must be one of {STATUSES}")
+        evidence = entry.get("evidence", "none")
+        _expect(evidence in EVIDENCE, f"{entry_where}: evidence must be one of {EVIDENCE}")
+        found[path] = Interpreter(
+            path=path,
+            status=status,
+            evidence=evidence,
+            note=str(entry.get("note", "")),
+            sources=_sources_of(entry, entry_where, known),
+        )
+    return MappingProxyType(found)
 
 
 def _parse_limits(entry: dict, where: str, known: frozenset[str]) -> ArchLimits:
     where = f"{where}.limits"
-    warn_upto = entry.get("warn_upto") or {}
-    _expect(isinstance(warn_upto, dict), f"{where}.warn_upto is not a mapping")
-    for family, version in warn_upto.items():
-        _expect(family in ("glibcxx", "cxxabi", "gcc"), f"{where}.warn_upto: bad family {family!r}")
-        _version(version, f"{where}.warn_upto.{family}")
+    # No "warning band": a need above a limit is an error (override with --glibcxx).
+    _expect("warn_upto" not in entry, f"{where}.warn_upto: no code reads it; state the limit and a note")
     return ArchLimits(
         glibc=_version(entry.get("glibc"), f"{where}.glibc"),
         glibcxx=_optional_version(entry.get("glibcxx"), f"{where}.glibcxx"),
         cxxabi=_optional_version(entry.get("cxxabi"), f"{where}.cxxabi"),
         gcc=_optional_version(entry.get("gcc"), f"{where}.gcc"),
         extra_tags=frozenset(_string_list(entry.get("extra_tags", []), f"{where}.extra_tags")),
-        warn_upto=MappingProxyType(dict(warn_upto)),
         notes=tuple(_string_list(entry.get("notes", []), f"{where}.notes")),
         sources=_sources_of(entry, where, known),
     )
@@ -581,12 +646,14 @@ def _parse_runtime(
     where = f"runtime {runtime_id}"
     os_id = _string(entry.get("os"), f"{where}.os")
     notes = list(_string_list(entry.get("notes", []), f"{where}.notes"))
+    operating_system = None
     if os_id == UNKNOWN_OS:
         _expect(bool(notes), f"{where}: an unknown OS needs a note saying why")
         os_name, limits = "unknown (not verified)", {}
     else:
         _expect(os_id in operating_systems, f"{where}: unknown os {os_id!r}")
-        os_name, limits = operating_systems[os_id].name, dict(operating_systems[os_id].limits)
+        operating_system = operating_systems[os_id]
+        os_name, limits = operating_system.name, dict(operating_system.limits)
     if "os_evidence" in entry:
         notes.append(f"Operating system: {entry['os_evidence']}.")
     architectures = tuple(_string_list(entry.get("architectures"), f"{where}.architectures"))
@@ -616,6 +683,8 @@ def _parse_runtime(
         notes=tuple(notes),
         sources=_sources_of(entry, where, known),
         migrate_to=tuple(_string_list(entry.get("migrate_to", []), f"{where}.migrate_to")),
+        operating_system=operating_system,
+        interpreters=_parse_interpreters(entry.get("interpreters", []), where, known),
     )
 
 
