@@ -299,6 +299,9 @@ def test_hostile_member_names_cannot_issue_commands(workspace):
     assert step.log.masks == [TOKEN]  # no mask the archive asked for
     assert not any(a.message.startswith("pwned") for a in step.log.annotations)
     assert any("x::error::pwned.so" in a.properties["title"] for a in step.errors())
+    # The log viewer styles `##[warning]` lines even inside a stop-commands block: none is left.
+    assert any("#\\x23[warning]legacy.so" in line for line in step.log.plain)
+    assert not any("##[" in line for line in step.log.plain)
 
 
 def test_member_name_with_newline_stays_on_its_line(workspace):

@@ -35,8 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("paths", nargs="+", metavar="PATH", help="zip, folder or file; globs allowed (** too)")
     scan.add_argument(
         "--runtime",
-        default=_env("RUNTIME", "provided.al2023"),
-        help="AWS runtime id (default provided.al2023), or 'auto' to read SAM / Serverless / CDK templates",
+        default=_env("RUNTIME", "auto"),
+        help="AWS runtime id (provided.al2023, python3.12, ...), or 'auto' (default): each artifact as its "
+        "function in the SAM / Serverless / CDK templates declares it, provided.al2023 for an artifact no "
+        "template names that has a bootstrap at its root",
     )
     scan.add_argument(
         "--arch",
@@ -95,8 +97,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fatal(message: str) -> int:
-    print(f"lambda-glibc-gate: error: {message}", file=sys.stderr)
+    _stderr_line(f"error: {message}")
     return EXIT_ERROR
+
+
+def _stderr_line(message: str) -> None:
+    """One line on stderr: messages may quote untrusted names, and the runner reads stderr too."""
+    from lambda_glibc_gate.inert import defuse_legacy
+
+    message = message.replace("\r", "\\r").replace("\n", "\\n")
+    print(defuse_legacy(f"lambda-glibc-gate: {message}"), file=sys.stderr)
+
+
+def _print_report(text: str, json_text: bool = False) -> None:
+    """A report on stdout; in a GitHub Actions step made inert first (see inert.py)."""
+    from lambda_glibc_gate.inert import for_runner_log
+
+    sys.stdout.write(for_runner_log(text, sys.stdout, json_text=json_text))
 
 
 def _run_scan(args: argparse.Namespace) -> int:
@@ -138,9 +155,9 @@ def _run_scan(args: argparse.Namespace) -> int:
         if args.format != "text":
             from lambda_glibc_gate.render.text import render as render_text
 
-            sys.stdout.write(render_text(report, colour=_colour(args), show_notes=args.notes))
+            _print_report(render_text(report, colour=_colour(args), show_notes=args.notes))
     else:
-        sys.stdout.write(text)
+        _print_report(text, json_text=args.format in ("json", "sarif"))
     return EXIT_FAIL if report.verdict == "fail" else EXIT_PASS
 
 

@@ -30,6 +30,8 @@ from actions_toolkit import command as _toolkit_command
 from actions_toolkit import core as _toolkit_core
 from actions_toolkit import file_command as _toolkit_file_command
 
+from lambda_glibc_gate.inert import defuse_legacy
+
 # The property order and names @actions/core's toCommandProperties emits.
 _ANNOTATION_PROPERTIES = (
     ("title", "title"),
@@ -184,9 +186,10 @@ def untrusted_log(text: str) -> None:
     """Print text that may hold member names or ELF strings without letting it issue commands.
 
     One line that cannot parse as a command (no `::`, no `##[`, no line break) prints as is;
-    anything else inside a stop-commands block.
+    anything else inside a stop-commands block. `##[` is rewritten in any case (inert.py): the
+    log viewer styles `##[error]`-like lines even where the runner executes nothing.
     """
-    body = text if text.endswith("\n") else text + "\n"
+    body = defuse_legacy(text if text.endswith("\n") else text + "\n")
     if "::" not in body and "##[" not in body and "\r" not in body and body.count("\n") == 1:
         _write(body)
         return
