@@ -458,7 +458,7 @@ def test_comment_is_posted_on_the_pull_request(workspace, fake_github):
     body = posts[0][2]["body"]
     assert "2.38" in body
     # Keyed per workflow, job and configuration, so each matrix leg keeps its own comment.
-    assert "key=build.yml/build/provided.al2023/x86_64/" in body
+    assert "key=build.yml/build/auto/x86_64/" in body
     assert any("created comment 99" in line for line in step.log.plain)
 
 
@@ -714,3 +714,51 @@ def test_missing_workspace_is_a_clear_error(workspace):
     assert step.returncode == 2
     (annotation,) = step.errors()
     assert "cannot use the workspace" in annotation.message
+
+
+# -- default inputs on the projects users have ----------------------------------------------------
+
+SAM_BUILD_TEMPLATE = """\
+Resources:
+  PyFn:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: PyFn, Handler: app.handler, Runtime: python3.12}
+  RustFn:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: RustFn, Handler: bootstrap, Runtime: provided.al2023}
+"""
+
+
+def test_a_sam_project_passes_with_default_inputs(workspace):
+    # GIVEN `sam build` output: a Python function and a Rust one, both fine
+    build = workspace / ".aws-sam" / "build"
+    (build / "PyFn").mkdir(parents=True)
+    (build / "PyFn" / "app.py").write_text("def handler(event, context):\n    return 1\n")
+    (build / "RustFn").mkdir()
+    (build / "RustFn" / "bootstrap").write_bytes(elf(GOOD))
+    (build / "RustFn" / "bootstrap").chmod(0o755)
+    (build / "template.yaml").write_text(SAM_BUILD_TEMPLATE)
+    # WHEN the step runs with no input set
+    step = run_step(workspace)
+    # THEN each function is judged by its own runtime: green (no bootstrap-missing on the Python one)
+    assert step.returncode == 0, step.stdout
+    assert step.outputs["verdict"] == "pass"
+
+
+def test_cargo_lambda_default_output_folder_is_found_and_judged_once(workspace):
+    # GIVEN `cargo lambda build` without --output-format zip, and another function zipped
+    (workspace / "target/lambda/api").mkdir(parents=True)
+    (workspace / "target/lambda/api/bootstrap").write_bytes(elf(BAD))
+    (workspace / "target/lambda/api/bootstrap").chmod(0o755)
+    make_zip(workspace / "target/lambda/worker/bootstrap.zip", {"bootstrap": elf(GOOD)})
+    # WHEN the step runs with no input set
+    step = run_step(workspace)
+    # THEN the folder is found (no exit 2), judged as provided.al2023, and the zip's folder is not
+    # scanned a second time beside its zip
+    assert step.returncode == 1, step.stdout
+    report = json.loads((workspace / "lambda-glibc-gate-report.json").read_text())
+    paths = sorted(artifact["path"] for artifact in report["artifacts"])
+    assert paths == ["target/lambda/api/", "target/lambda/worker/bootstrap.zip"]
+    assert [f["rule"] for a in report["artifacts"] for f in a["findings"] if f["severity"] == "error"] == [
+        "glibc-too-new"
+    ]

@@ -25,8 +25,11 @@ def run(path, runtime="nodejs22.x", architecture="x86_64"):
 
 
 def problems(report):
-    return sorted((f.rule, f.member) for f in report.all_findings() if f.severity in ("error", "warning")
-                  and f.rule != "deprecated-runtime")
+    return sorted(
+        (f.rule, f.member)
+        for f in report.all_findings()
+        if f.severity in ("error", "warning") and f.rule != "deprecated-runtime"
+    )
 
 
 def package_json(**fields) -> bytes:
@@ -100,7 +103,10 @@ def test_napi_and_abi_tags_follow_node_gyp_build(make_zip):
 
 
 def test_build_release_wins_over_prebuilds(make_zip):
-    members = {**bcrypt_layout(linux_x64_glibc=NEEDS_238), "node_modules/bcrypt/build/Release/bcrypt_lib.node": GLIBC_X64}
+    members = {
+        **bcrypt_layout(linux_x64_glibc=NEEDS_238),
+        "node_modules/bcrypt/build/Release/bcrypt_lib.node": GLIBC_X64,
+    }
     assert problems(run(make_zip(members))) == []
 
 
@@ -153,8 +159,11 @@ def test_a_musl_addon_outside_any_layout_is_a_musl_error_never_bundle_libc(make_
 
 
 def test_node_pre_gyp_module_path_selects_the_binding(make_zip):
-    binary = {"module_name": "node_sqlite3", "module_path": "./lib/binding/napi-v{napi_build_version}-{platform}-{libc}-{arch}",
-              "napi_versions": [6]}
+    binary = {
+        "module_name": "node_sqlite3",
+        "module_path": "./lib/binding/napi-v{napi_build_version}-{platform}-{libc}-{arch}",
+        "napi_versions": [6],
+    }
     members = {
         "node_modules/sqlite3/package.json": package_json(name="sqlite3", version="5.1.7", binary=binary),
         "node_modules/sqlite3/lib/binding/napi-v6-linux-glibc-x64/node_sqlite3.node": GLIBC_X64,
@@ -174,7 +183,11 @@ def test_node_pre_gyp_module_path_selects_the_binding(make_zip):
         # abi3 beside a tag for another Python: abi3 is imported
         (["_x.cpython-313-x86_64-linux-gnu.so", "_x.abi3.so"], "python3.12", []),
         # nothing for this Python: the mismatch stays an error
-        (["_x.cpython-311-x86_64-linux-gnu.so"], "python3.12", [("python-abi-mismatch", "pkg/_x.cpython-311-x86_64-linux-gnu.so")]),
+        (
+            ["_x.cpython-311-x86_64-linux-gnu.so"],
+            "python3.12",
+            [("python-abi-mismatch", "pkg/_x.cpython-311-x86_64-linux-gnu.so")],
+        ),
     ],
 )
 def test_python_imports_the_first_matching_suffix_only(make_zip, siblings, runtime, expected):

@@ -20,21 +20,24 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from lambda_glibc_gate import gha, safe_write
+from lambda_glibc_gate import gha, safe_write, suppress
 from lambda_glibc_gate.archive import UsageError, expand_paths, safe_name
+from lambda_glibc_gate.config import load_ignores
 from lambda_glibc_gate.report import ArtifactReport, Finding, Report
+from lambda_glibc_gate.suppress import IgnoreEntry
 from lambda_glibc_gate.workflow import WorkflowLocation, find_runs_on
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 
-# cargo-lambda's zips, SAM's built function folders, Serverless's packages.
-DEFAULT_ARTIFACTS = ("target/lambda/**/*.zip", ".aws-sam/build/*/", ".serverless/*.zip")
+# cargo-lambda's zips and its default output folders (target/lambda/<fn>/bootstrap), SAM's
+# built function folders, Serverless's packages.
+DEFAULT_ARTIFACTS = ("target/lambda/**/*.zip", "target/lambda/*/", ".aws-sam/build/*/", ".serverless/*.zip")
 
 # Every input action.yml declares, with the default used when its variable is empty. The two
 # must agree (tests/test_action.py checks it); github-token's default there is an expression.
 INPUTS: dict[str, str] = {
     "artifacts": "\n".join(DEFAULT_ARTIFACTS),
-    "runtime": "provided.al2023",
+    "runtime": "auto",
     "architecture": "x86_64",
     "glibc": "",
     "fail-on": "error",
@@ -44,6 +47,7 @@ INPUTS: dict[str, str] = {
     "github-token": "",
     "sarif": "",
     "working-directory": ".",
+    "ignore": "",
 }
 
 REPORT_NAME = "lambda-glibc-gate-report.json"
@@ -75,6 +79,7 @@ class Settings:
     token: str
     sarif: str | None
     working_directory: str
+    ignore: tuple[IgnoreEntry, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,10 @@ def read_settings() -> Settings:
     architecture = _input("architecture")
     if architecture.lower() not in ("x86_64", "arm64", "amd64", "x86-64", "aarch64"):
         raise gha.InputError(f"input 'architecture' must be x86_64 or arm64, not {architecture!r}")
+    try:
+        ignore = tuple(suppress.parse_lines(gha.get_multiline_input("ignore"), "input 'ignore'"))
+    except suppress.IgnoreError as error:
+        raise gha.InputError(str(error)) from None
     return Settings(
         artifacts=patterns,
         artifacts_are_default=patterns == DEFAULT_ARTIFACTS,
@@ -126,6 +135,7 @@ def read_settings() -> Settings:
         token=_input("github-token"),
         sarif=_input("sarif") or None,
         working_directory=_input("working-directory"),
+        ignore=ignore,
     )
 
 
@@ -170,7 +180,7 @@ def expand_artifacts(settings: Settings, directory: str) -> list[str]:
                 f"no build output found{where}: none of the default artifacts matched "
                 f"({', '.join(DEFAULT_ARTIFACTS)}); build first, or set the 'artifacts' input"
             )
-        return list(dict.fromkeys(found))
+        return _outermost_dropped(list(dict.fromkeys(found)))
     paths: list[str] = []
     for pattern in settings.artifacts:
         try:
@@ -178,6 +188,17 @@ def expand_artifacts(settings: Settings, directory: str) -> list[str]:
         except UsageError:
             raise ActionError(f"artifacts: nothing matches '{safe_name(pattern)}'{where}") from None
     return list(dict.fromkeys(paths))
+
+
+def _outermost_dropped(paths: list[str]) -> list[str]:
+    """A folder that holds another matched artifact (target/lambda/api/ and its bootstrap.zip) is
+    the same code twice: the inner artifact is the package, the folder is dropped."""
+    real = [os.path.realpath(path) for path in paths]
+    return [
+        path
+        for path, folder in zip(paths, real, strict=True)
+        if not any(other != folder and other.startswith(folder.rstrip("/") + "/") for other in real)
+    ]
 
 
 def _output_path(directory: str, value: str) -> Path:
@@ -188,7 +209,8 @@ def _output_path(directory: str, value: str) -> Path:
 
 
 def _problems(findings: Iterable[Finding]) -> list[Finding]:
-    return [f for f in findings if f.severity in ("error", "warning")]
+    """Errors and warnings that count: accepted (suppressed) findings get no annotation."""
+    return [f for f in findings if f.severity in ("error", "warning") and not f.suppressed]
 
 
 def _subject(artifact: ArtifactReport | None, member: str | None) -> str:
@@ -302,7 +324,8 @@ def _verdict_line(report: Report) -> str:
         f"{TITLE}: {report.verdict.upper()}: {errors} error(s), {warnings} warning(s) in "
         f"{len(report.artifacts)} artifact(s), {binaries} ELF file(s)"
     )
-    return line + (f"; highest glibc needed: {report.max_glibc}" if report.max_glibc else "")
+    line += f"; highest glibc needed: {report.max_glibc}" if report.max_glibc else ""
+    return line + (f"; {report.suppressed_count} accepted (ignored)" if report.suppressed_count else "")
 
 
 def _write_report(report: Report, directory: str, workspace: Path) -> str:
@@ -408,8 +431,10 @@ def run() -> int:
             fail_on=settings.fail_on,
             template_dirs=(directory,),
         )
-        report = scan(paths, options)
-    except (gha.InputError, ActionError, UsageError, UnknownRuntimeError) as error:
+        # The configuration file sits in working-directory, as for the CLI in that folder.
+        ignores = load_ignores(directory) + list(settings.ignore)
+        report = suppress.apply(scan(paths, options), ignores)
+    except (gha.InputError, ActionError, UsageError, UnknownRuntimeError, suppress.IgnoreError) as error:
         return could_not_run(str(error))
 
     location = find_runs_on(
@@ -437,6 +462,10 @@ def run() -> int:
 
     if settings.annotate:
         emit_annotations(plan_annotations(report, location), location)
+    stale = report.stale_ignores
+    if stale:  # one warning for all of them: the runner keeps only 10 per step
+        lines = "\n".join(suppress.stale_message(entry) for entry in stale)
+        gha.warning(_cut(lines), title=f"{TITLE}: {len(stale)} stale ignore entr{'y' if len(stale) == 1 else 'ies'}")
     if settings.summary:
         _extra("write the job summary", lambda: _write_summary(report, location))
     if settings.sarif:

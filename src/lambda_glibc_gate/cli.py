@@ -77,6 +77,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="where --runtime auto looks for templates (default: the current folder)",
     )
+    scan.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="RULE[:PATH-GLOB]",
+        help="accept findings of RULE (on paths matching the glob; ** crosses folders): reported as "
+        "suppressed, never failing; repeatable. Also read: [tool.lambda-glibc-gate] ignore in "
+        "pyproject.toml, or .lambda-glibc-gate.toml, in the current folder",
+    )
     scan.add_argument("--notes", action="store_true", help="show note-level findings in the text report")
     scan.add_argument("--no-color", action="store_true", help="never colour the text report")
 
@@ -117,10 +126,17 @@ def _print_report(text: str, json_text: bool = False) -> None:
 
 
 def _run_scan(args: argparse.Namespace) -> int:
+    from lambda_glibc_gate import suppress
     from lambda_glibc_gate.archive import UsageError
+    from lambda_glibc_gate.config import load_ignores
     from lambda_glibc_gate.runtimes import UnknownRuntimeError
     from lambda_glibc_gate.scan import ScanOptions, scan
 
+    # Before the scan: a bad ignore entry is a usage error, not a surprise after a long scan.
+    try:
+        ignores = load_ignores(".") + suppress.parse_lines(args.ignore, "--ignore")
+    except suppress.IgnoreError as error:
+        return _fatal(str(error))
     options = ScanOptions(
         runtime=args.runtime,
         architecture=args.architecture,
@@ -141,6 +157,10 @@ def _run_scan(args: argparse.Namespace) -> int:
     finally:
         if sys.stderr.isatty():
             sys.stderr.write("\r\033[K")
+    suppress.apply(report, ignores)
+    if args.format != "text" and not args.output:  # the text report lists them itself
+        for entry in report.stale_ignores:
+            _stderr_line(f"warning: {suppress.stale_message(entry)}")
     pretty = sys.stdout.isatty() and not args.output  # indented JSON for a person, compact for a pipe
     text = render_report(report, args.format, colour=_colour(args), notes=args.notes, pretty=pretty)
     if args.output:

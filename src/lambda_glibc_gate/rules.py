@@ -206,6 +206,17 @@ RULES: dict[str, Rule] = {
             "no function in the templates uses dist/api.zip, so its runtime is unknown",
         ),
         Rule(
+            "runtime-assumed",
+            "Runtime assumed for an artifact no template names",
+            "note",
+            "With the default runtime setting (auto) each artifact is judged by the runtime its "
+            "function declares in the SAM / CloudFormation, Serverless or CDK templates. An artifact "
+            "that no template names but that has a bootstrap at its root is a custom-runtime "
+            "package (cargo lambda, a Go or C++ build), judged on provided.al2023. Set the runtime "
+            "to judge it as another (provided.al2, or a managed runtime).",
+            "no template names target/lambda/api; it has a bootstrap at its root, so it is judged as provided.al2023",
+        ),
+        Rule(
             "runtime-hint",
             "A newer runtime would load every failing binary",
             "note",

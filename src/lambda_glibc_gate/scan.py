@@ -24,7 +24,10 @@ METADATA_LIMIT = 4 * 2**20
 
 @dataclass
 class ScanOptions:
-    runtime: str = "provided.al2023"  # AWS runtime id, or "auto" (from templates)
+    # AWS runtime id, or "auto" (the CLI's and the Action's default): each artifact as the
+    # templates declare its function, and provided.al2023 for one no template claims that has
+    # a bootstrap at its root.
+    runtime: str = "provided.al2023"
     architecture: str = "x86_64"
     glibc: str | None = None  # override the runtime's glibc, "2.39"
     glibcxx: str | None = None  # override the runtime's GLIBCXX, "3.4.33"
@@ -60,6 +63,7 @@ class Job:
     architecture: str
     function: object | None = None  # templates.FunctionTarget for --runtime auto
     problem: str | None = None  # why the runtime is unknown
+    unclaimed: bool = False  # no template names it: a custom runtime if it has a bootstrap
 
 
 def scan(paths: Sequence[str], options: ScanOptions) -> Report:
@@ -91,8 +95,20 @@ def scan(paths: Sequence[str], options: ScanOptions) -> Report:
     for job in jobs:
         collected = collected_once[job.path]
         function_name = getattr(job.function, "name", None)
+        fallback_note = None
+        if job.runtime is None and job.unclaimed and _has_root_bootstrap(collected):
+            job = replace(job, runtime=runtimes.get_runtime(CUSTOM_RUNTIME_FALLBACK))
+            fallback_note = Finding(
+                "runtime-assumed",
+                "note",
+                f"no template names {job.path}; it has a bootstrap at its root, so it is judged as a custom "
+                f"runtime on {CUSTOM_RUNTIME_FALLBACK}: set the runtime to judge it as another",
+                details={"runtime": CUSTOM_RUNTIME_FALLBACK},
+            )
         if job.runtime is None:
             report = ArtifactReport(job.path, collected.kind, "unknown", job.architecture, function=function_name)
+            # What is wrong with the package itself does not depend on the runtime.
+            report.findings += collected.findings
             report.findings.append(Finding("no-runtime", "error", job.problem or "runtime unknown: pass --runtime"))
             reports.append(report)
             continue
@@ -107,6 +123,8 @@ def scan(paths: Sequence[str], options: ScanOptions) -> Report:
             build_method=getattr(job.function, "build_method", None),
         )
         report.function = function_name
+        if fallback_note is not None:
+            report.findings.insert(0, fallback_note)
         report.findings[:0] = [finding for _, findings, _ in job_layers for finding in findings]
         report.findings += _too_large_with_layers(collected, job_layers)
         reports.append(report)
@@ -119,6 +137,14 @@ def scan(paths: Sequence[str], options: ScanOptions) -> Report:
     result = Report(runtime=runtime_json, artifacts=reports, fail_on=options.fail_on)
     result.notices.extend(runtime_hint(result))
     return result
+
+
+CUSTOM_RUNTIME_FALLBACK = "provided.al2023"  # what `sam init` and cargo lambda default to
+
+
+def _has_root_bootstrap(collected: Collected) -> bool:
+    """A root entry named bootstrap, even one the reader refused (a FIFO, a bad link)."""
+    return "bootstrap" in collected.modes or any(f.member == "bootstrap" for f in collected.findings)
 
 
 def _layer(path: str) -> tuple[Tree, list[Finding], int]:
@@ -165,10 +191,11 @@ def _jobs_from_templates(artifact_paths: list[str], options: ScanOptions) -> lis
     for path, function in plan:
         if function is None:
             problem = (
-                f"no function in the templates found in {where} uses {path}, so its runtime is "
-                "unknown: pass --runtime, or --template-dir where the template is"
+                f"no function in the templates found in {where} uses {path}, and it has no bootstrap "
+                "at its root, so its runtime is unknown: set the runtime (the Action's `runtime` "
+                "input, the CLI's --runtime), or the template folder (`template-dir` / --template-dir)"
             )
-            jobs.append(Job(path, None, "x86_64", problem=problem))
+            jobs.append(Job(path, None, _architecture(options.architecture), problem=problem, unclaimed=True))
             continue
         try:
             architecture = runtimes.normalize_architecture(function.architecture)
