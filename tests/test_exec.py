@@ -7,6 +7,7 @@ import warnings
 import zipfile
 from datetime import date
 
+import pytest
 from conftest import elf_fixture
 
 from lambda_glibc_gate.scan import ScanOptions, scan
@@ -67,3 +68,48 @@ def test_the_last_of_two_bootstrap_entries_is_judged(tmp_path):
     (finding,) = findings(report, "glibc-too-new")
     assert finding.required == "2.38"
     assert any("last copy" in f.message for f in findings(report, "unsafe-archive"))
+
+
+LINK = 0o120777
+
+
+@pytest.mark.parametrize(
+    ("members", "why"),
+    [
+        ({"bootstrap": (b"bin/missing", LINK)}, "dangling"),
+        ({"bootstrap": (b"a", LINK), "a": (b"bootstrap", LINK)}, "loop"),
+        ({"bootstrap": (b"bin", LINK), "bin/app": elf_fixture("hello-glibc2.34-x86_64")}, "folder"),
+    ],
+)
+def test_a_symlinked_bootstrap_that_leads_nowhere_fails(make_zip, members, why):
+    report = run(make_zip(members))
+    (finding,) = findings(report, "bootstrap-missing")
+    assert finding.severity == "error" and "symlink" in finding.message, why
+
+
+def test_a_symlinked_bootstrap_is_judged_as_the_file_it_leads_to(make_zip):
+    # GIVEN bootstrap -> bin/app, a mode-644 file: what is exec'd has no execute bit
+    members = {"bootstrap": (b"bin/app", LINK), "bin/app": (elf_fixture("hello-glibc2.34-x86_64"), 0o100644)}
+    (finding,) = findings(run(make_zip(members)), "bootstrap-not-executable")
+    assert finding.severity == "error"
+    # AND with the execute bit it passes
+    members["bin/app"] = elf_fixture("hello-glibc2.34-x86_64")
+    assert run(make_zip(members)).verdict == "pass"
+
+
+def test_a_symlinked_bootstrap_to_a_script_without_shebang_fails(make_zip):
+    members = {"bootstrap": (b"run.sh", LINK), "run.sh": b"exec ./app\n"}
+    assert findings(run(make_zip(members)), "bootstrap-exec-format")
+
+
+@pytest.mark.parametrize(
+    ("runtime", "interpreter"), [("provided.al2023", b"/bin/sh"), ("nodejs22.x", b"/var/lang/bin/node")]
+)
+def test_a_script_for_an_interpreter_the_image_has_passes(make_zip, runtime, interpreter):
+    report = run(make_zip({"bootstrap": b"#!" + interpreter + b"\nexec ./app\n"}), runtime=runtime)
+    assert not findings(report, "bad-interpreter") and not findings(report, "bootstrap-exec-format")
+
+
+def test_a_script_for_an_interpreter_the_database_does_not_know_is_a_warning(make_zip):
+    (finding,) = findings(run(make_zip({"bootstrap": b"#!/usr/bin/perl\nprint 1\n"})), "bad-interpreter")
+    assert finding.severity == "warning"

@@ -768,6 +768,23 @@ def check_bootstrap(
     ]
 
 
+def check_bootstrap_link(link: str, target: str | None) -> list[Finding]:
+    """A symlinked bootstrap runs only if its links lead to a file in the package."""
+    if target is not None:
+        return []
+    return [
+        Finding(
+            "bootstrap-missing",
+            "error",
+            f"bootstrap is a symlink to {link}, which leads to no file in the package (it dangles, loops "
+            "or names a folder): Lambda fails with `Couldn't find valid bootstrap(s)`",
+            member="bootstrap",
+            details={"link": link},
+            fixes=(advice.bootstrap_fix(None),),
+        )
+    ]
+
+
 def check_exec_bit(member: str, mode: int | None) -> list[Finding]:
     if mode is None:
         return [

@@ -67,7 +67,7 @@ class Filesystem:
         self.machine = machine
         self.elf_class = elf_class
 
-    def _lookup(self, path: str) -> tuple[Tree, str] | None:
+    def lookup(self, path: str) -> tuple[Tree, str] | None:
         """Absolute path -> (tree, member) for an existing regular member, links followed."""
         path = posixpath.normpath(path)
         for _ in range(MAX_LINK_HOPS):
@@ -156,7 +156,7 @@ class Filesystem:
 
         A file of another machine or class is passed over, as ld.so passes over it and goes on.
         """
-        found = self._lookup(path)
+        found = self.lookup(path)
         if found is None:
             return None
         tree, member = found

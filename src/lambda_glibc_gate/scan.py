@@ -49,6 +49,7 @@ class Collected:
     modes: dict[str, int | None] = field(default_factory=dict)
     sizes: dict[str, int] = field(default_factory=dict)  # declared sizes, for dead-weight notes
     heads: dict[str, bytes] = field(default_factory=dict)  # first bytes of bootstrap
+    bootstrap_target: str | None = None  # the member a symlinked bootstrap leads to, if any
     findings: list[Finding] = field(default_factory=list)
     packages: object | None = None  # packages.PackageIndex
     unpacked_size: int = 0
@@ -274,6 +275,7 @@ def collect(path: str, mount: str) -> Collected:
         collected = Collected(path, artifact.kind, tree)
         metadata = {}
         names: list[str] = []
+        regular: dict[str, object] = {}  # name -> Member, for a symlinked bootstrap's target
         for member in artifact.members():
             if member.is_dir:
                 continue
@@ -284,6 +286,7 @@ def collect(path: str, mount: str) -> Collected:
                 tree.symlinks[member.name] = member.link_target or ""
                 continue
             tree.names.add(member.name)
+            regular[member.name] = member
             if member.name.rsplit("/", 1)[-1] in _METADATA_NAMES:
                 metadata[member.name] = member
             data = artifact.read_if_elf(member)
@@ -304,6 +307,8 @@ def collect(path: str, mount: str) -> Collected:
                 )
             del data  # one member's bytes at a time
 
+        _follow_bootstrap_link(collected, artifact, regular)
+
         def read_text(name: str) -> bytes | None:
             member = metadata.get(name)
             return artifact.read(member, METADATA_LIMIT) if member is not None else None
@@ -312,6 +317,20 @@ def collect(path: str, mount: str) -> Collected:
         collected.findings[:0] = list(artifact.problems)
         collected.unpacked_size = artifact.unpacked_size
     return collected
+
+
+def _follow_bootstrap_link(collected: Collected, artifact, regular: dict) -> None:
+    """Lambda execs /var/task/bootstrap through its links: find the file they lead to, and read
+    its first bytes when it is no ELF file (a script)."""
+    tree = collected.tree
+    if "bootstrap" not in tree.symlinks:
+        return
+    found = Filesystem([tree], {}, (), "").lookup(tree.absolute("bootstrap"))
+    if found is None:
+        return
+    collected.bootstrap_target = found[1]
+    if found[1] not in tree.elves and found[1] in regular:
+        collected.heads["bootstrap"] = artifact.read_head(regular[found[1]], 256) or b""
 
 
 # -- judgement ------------------------------------------------------------------------
@@ -340,8 +359,14 @@ def judge(
         unreadable = not collected.modes and any(
             f.rule == "unreadable-archive" and f.severity == "error" for f in collected.findings
         )
-        if not unreadable:  # a zip that could not be opened says nothing about its bootstrap
-            report.findings += checks.check_bootstrap(collected.modes, layer_bootstrap, target, collected.kind)
+        modes = collected.modes
+        if "bootstrap" in tree.symlinks:
+            report.findings += checks.check_bootstrap_link(tree.symlinks["bootstrap"], collected.bootstrap_target)
+            # what is exec'd is the file the link leads to, with that file's mode
+            modes = {**modes, "bootstrap": modes.get(collected.bootstrap_target or "", 0o120777)}
+        if not unreadable and not (tree.symlinks.get("bootstrap") is not None and collected.bootstrap_target is None):
+            # a zip that could not be opened says nothing about its bootstrap
+            report.findings += checks.check_bootstrap(modes, layer_bootstrap, target, collected.kind)
         if "bootstrap" in collected.heads:
             report.findings += checks.check_bootstrap_program(
                 "bootstrap", collected.heads["bootstrap"], _interpreter_status(collected.tree, layers, runtime)
@@ -388,7 +413,7 @@ def judge(
 def _interpreter_status(tree: Tree, layers: list[Tree], runtime) -> Callable[[str], str]:
     """path -> "present" | "absent" | "unknown": in the package (/var/task), a layer (/opt), or
     the runtime's image as the database lists it."""
-    known = runtimes.interpreters(runtime.os) if hasattr(runtimes, "interpreters") else {}
+    known = runtimes.interpreters(runtime.os, runtime.id)
 
     def status(path: str) -> str:
         absolute = path if path.startswith("/") else posixpath.join(TASK_ROOT, path)
