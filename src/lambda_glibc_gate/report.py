@@ -41,6 +41,9 @@ class Finding:
     symbols: tuple[str, ...] = ()  # "__isoc23_strtol@GLIBC_2.38", most relevant first
     fixes: tuple[Fix, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)  # rule-specific extras
+    # Accepted by an ignore entry (suppress.py): still reported, never counted or failing.
+    suppressed: bool = False
+    suppression_reason: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -49,6 +52,9 @@ class Finding:
             "member": self.member,
             "message": self.message,
         }
+        if self.suppressed:
+            out["suppressed"] = True
+            out["suppression_reason"] = self.suppression_reason
         if self.required is not None:
             out["required"] = self.required
         if self.available is not None:
@@ -125,6 +131,9 @@ class Report:
     artifacts: list[ArtifactReport]
     fail_on: str = "error"
     notices: list[Finding] = field(default_factory=list)  # report-wide (runtime hint)
+    # The ignore entries applied (suppress.py), each {"rule", "path", "reason", "source",
+    # "matched", "stale"}; a stale one matched nothing.
+    ignores: list[dict[str, Any]] = field(default_factory=list)
 
     def all_findings(self) -> list[Finding]:
         found = list(self.notices)
@@ -133,15 +142,24 @@ class Report:
         return found
 
     def count(self, severity: str) -> int:
-        return sum(1 for finding in self.all_findings() if finding.severity == severity)
+        """Findings of this severity that count: suppressed ones never do."""
+        return sum(1 for f in self.all_findings() if f.severity == severity and not f.suppressed)
+
+    @property
+    def suppressed_count(self) -> int:
+        return sum(1 for finding in self.all_findings() if finding.suppressed)
+
+    @property
+    def stale_ignores(self) -> list[dict[str, Any]]:
+        return [entry for entry in self.ignores if entry.get("stale")]
 
     @property
     def verdict(self) -> str:
-        """ "fail" when any finding is at or above the fail-on level."""
+        """ "fail" when any finding that is not suppressed is at or above the fail-on level."""
         if self.fail_on == "never":
             return "pass"
         floor = severity_rank(self.fail_on)
-        failing = any(severity_rank(f.severity) >= floor for f in self.all_findings())
+        failing = any(severity_rank(f.severity) >= floor for f in self.all_findings() if not f.suppressed)
         return "fail" if failing else "pass"
 
     @property
@@ -161,9 +179,10 @@ class Report:
             "fail_on": self.fail_on,
             "runtime": self.runtime,
             "max_glibc": self.max_glibc,
-            "counts": {s: self.count(s) for s in reversed(SEVERITIES)},
+            "counts": {**{s: self.count(s) for s in reversed(SEVERITIES)}, "suppressed": self.suppressed_count},
             "notices": [finding.to_json() for finding in self.notices],
             "artifacts": [artifact.to_json() for artifact in self.artifacts],
+            "ignores": [dict(entry) for entry in self.ignores],
         }
 
     def dumps(self, pretty: bool = True) -> str:

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from lambda_glibc_gate import __version__
 from lambda_glibc_gate.report import ArtifactReport, Finding, Report, severity_rank
+from lambda_glibc_gate.suppress import stale_message
 
 COMMENT_MARKER = "<!-- lambda-glibc-gate -->"
 COMMENT_LIMIT = 65_536  # characters; GitHub answers 422 above it
@@ -143,7 +144,7 @@ def _runtime_phrase(report: Report) -> str:
 
 
 def _is_problem(finding: Finding) -> bool:
-    return finding.severity in ("error", "warning")
+    return finding.severity in ("error", "warning") and not finding.suppressed
 
 
 def _problems(report: Report) -> list[tuple[ArtifactReport | None, Finding]]:
@@ -194,7 +195,7 @@ def _row(
     findings: list[Finding],
     result: str,
 ) -> _Row:
-    worst = max((severity_rank(f.severity) for f in findings), default=0)
+    worst = max((severity_rank(f.severity) for f in findings if not f.suppressed), default=0)
     if result == "fail":
         worst = max(worst, 2)
     elif result == "warning":
@@ -202,6 +203,9 @@ def _row(
     status = {2: "error", 1: "warning"}.get(worst, "pass")
     rules = sorted({f.rule for f in findings if _is_problem(f)})
     label = ICONS[status] + " " + ("pass" if status == "pass" else ", ".join(rules) or status)
+    accepted = sorted({f.rule for f in findings if f.suppressed and f.severity != "note"})
+    if accepted:
+        label += f" (accepted: {', '.join(accepted)})"
     cells = (
         md_code(artifact.path, 80),
         md_code(member, 120) if member else "(package)",
@@ -346,6 +350,35 @@ def _truncate(text: str, limit: int, measure: Callable[[str], int]) -> str:
     return text
 
 
+MAX_ACCEPTED = 50  # accepted findings listed by name; the JSON report has all of them
+
+
+def _accepted(report: Report) -> str | None:
+    """The suppressed findings with their reasons, and the stale ignore entries."""
+    pairs: list[tuple[ArtifactReport | None, Finding]] = [(None, f) for f in report.notices]
+    for artifact in report.artifacts:
+        pairs.extend((artifact, f) for f in artifact.findings)
+    accepted = [(a, f) for a, f in pairs if f.suppressed and f.severity != "note"]
+    parts = []
+    if accepted:
+        items = []
+        for artifact, finding in accepted[:MAX_ACCEPTED]:
+            where = md_code(artifact.path, 80) if artifact else "the scan"
+            if finding.member:
+                where = f"{md_code(finding.member, 120)} in {where}"
+            reason = md_text(finding.suppression_reason or "", 300)
+            items.append(f"- {where}: {md_code(finding.rule, 40)} ({finding.severity}) — {reason}")
+        if len(accepted) > MAX_ACCEPTED:
+            items.append(f"- … and {len(accepted) - MAX_ACCEPTED} more (the JSON report lists all)")
+        parts.append(
+            f"<details><summary>{_plural(len(accepted), 'accepted finding')} (ignore entries; "
+            "not counted)</summary>\n\n" + "\n".join(items) + "\n\n</details>"
+        )
+    for entry in report.stale_ignores:
+        parts.append(f"{ICONS['warning']} {md_text(stale_message(entry), 400)}")
+    return "\n\n".join(parts) or None
+
+
 def _footer(report: Report) -> str:
     return f"<sub>lambda-glibc-gate {__version__} · fail-on: {html_text(report.fail_on, 10)}</sub>"
 
@@ -355,13 +388,14 @@ def _verdict(report: Report, binaries: int) -> str:
     runtime = _runtime_phrase(report)
     artifacts = _plural(len(report.artifacts), "artifact")
     scope = f"{_plural(binaries, 'binary', 'binaries')} in {artifacts}"
+    accepted = f", {_plural(report.suppressed_count, 'accepted finding')}" if report.suppressed_count else ""
     if report.verdict == "fail":
-        return f"### {icon} lambda-glibc-gate: fails on {runtime}: {_counts(report)} ({scope})"
+        return f"### {icon} lambda-glibc-gate: fails on {runtime}: {_counts(report)} ({scope}{accepted})"
     if _problems(report):
-        return f"### {icon} lambda-glibc-gate: passes on {runtime} with {_counts(report)} ({scope})"
+        return f"### {icon} lambda-glibc-gate: passes on {runtime} with {_counts(report)} ({scope}{accepted})"
     highest = report.max_glibc
     needs = f"; the highest glibc needed is {md_text(highest)}" if highest else ""
-    return f"{icon} lambda-glibc-gate: all {scope} load on {runtime}{needs}."
+    return f"{icon} lambda-glibc-gate: all {scope} load on {runtime}{needs}{accepted.replace(',', ';', 1)}."
 
 
 def _binary_count(report: Report) -> int:
@@ -381,11 +415,14 @@ def render_summary(report: Report, workflow_location: WorkflowLine | None = None
     rows = _rows(report)
     verdict = _verdict(report, _binary_count(report))
     problems = _problems(report)
+    accepted = _accepted(report)
     if not problems:
         parts = [verdict]
         if rows and len(rows) <= PASSING_TABLE_ROWS:
             table = TABLE_HEADER + "\n" + "\n".join(row.render() for row in rows)
             parts.append(f"<details><summary>What was checked</summary>\n\n{table}\n\n</details>")
+        if accepted:
+            parts.append(accepted)
         text = "\n\n".join(parts) + "\n"
         if _utf8_size(text) <= limit:
             return text
@@ -395,7 +432,8 @@ def render_summary(report: Report, workflow_location: WorkflowLine | None = None
     if locator:
         head.append(locator)
     details = [_detail(artifact, finding, MAX_CODE) for artifact, finding in problems]
-    return _assemble(head, [row.render() for row in rows], details, [_footer(report)], limit, _utf8_size)
+    foot = [accepted] if accepted else []
+    return _assemble(head, [row.render() for row in rows], details, [*foot, _footer(report)], limit, _utf8_size)
 
 
 def comment_marker(key: str | None = None) -> str:
@@ -424,8 +462,9 @@ def render_comment(
     verdict = _verdict(report, _binary_count(report))
     more = f"Full table in the [job summary]({run_url})." if run_url else None
     problems = _problems(report)
+    accepted = _accepted(report)
     if not problems:
-        return _truncate(marker + "\n" + verdict + "\n", limit, len)
+        return _truncate(marker + "\n" + verdict + "\n" + (f"\n{accepted}\n" if accepted else ""), limit, len)
     head = [marker + "\n" + verdict]
     locator = _locator(report, workflow_location)
     if locator:
@@ -433,4 +472,6 @@ def render_comment(
     rows = [row.render() for row in _rows(report) if row.rank > 0]
     details = [_detail(artifact, finding, 1500) for artifact, finding in problems]
     foot = [more] if more else []
+    if accepted:
+        foot.insert(0, accepted)
     return _assemble(head, rows, details, foot + [_footer(report)], limit, len)

@@ -19,6 +19,7 @@ from lambda_glibc_gate import __version__
 from lambda_glibc_gate.render.markdown import WorkflowLine
 from lambda_glibc_gate.report import ArtifactReport, Finding, Report, severity_rank
 from lambda_glibc_gate.rules import PROJECT_URL, rule_for
+from lambda_glibc_gate.suppress import stale_message
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 MAX_RESULTS = 25_000  # GitHub rejects a run with more results
@@ -206,11 +207,19 @@ def render(
         properties = _properties(finding)
         if properties:
             result["properties"] = properties
+        if finding.suppressed:
+            # SARIF's own way to say "accepted": code scanning shows the alert as suppressed.
+            result["suppressions"] = [
+                {"kind": "external", "status": "accepted", "justification": _clean(finding.suppression_reason or "")}
+            ]
         results.append(result)
 
     invocation: dict[str, Any] = {"executionSuccessful": True}
+    notifications = [
+        {"level": "warning", "message": {"text": _clean(stale_message(entry))}} for entry in report.stale_ignores
+    ]
     if dropped:
-        invocation["toolExecutionNotifications"] = [
+        notifications.append(
             {
                 "level": "warning",
                 "message": {
@@ -218,7 +227,9 @@ def render(
                     f"{MAX_RESULTS} results per run; the JSON report has all of them."
                 },
             }
-        ]
+        )
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
     log = {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
