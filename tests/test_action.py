@@ -762,3 +762,17 @@ def test_cargo_lambda_default_output_folder_is_found_and_judged_once(workspace):
     assert [f["rule"] for a in report["artifacts"] for f in a["findings"] if f["severity"] == "error"] == [
         "glibc-too-new"
     ]
+
+
+def test_the_cargo_lambda_fix_is_the_workflows_own_build_line_with_the_target(workspace):
+    # GIVEN the workflow builds with `cargo lambda build --release --output-format zip` and the Rust
+    # bootstrap (built on a glibc 2.36 host) fails on provided.al2 (glibc 2.26)
+    make_zip(workspace / "target/lambda/api/bootstrap.zip", {"bootstrap": elf("rust_hello-x86_64")})
+    step = run_step(workspace, {"runtime": "provided.al2"})
+    report = json.loads((workspace / "lambda-glibc-gate-report.json").read_text())
+    (finding,) = [f for a in report["artifacts"] for f in a["findings"] if f["rule"] == "glibc-too-new"]
+    # THEN the cargo lambda fixes are that line, flags kept, with the target set
+    assert step.returncode == 1
+    cargo_lines = [line for fix in finding["fixes"] for line in fix["code"].splitlines() if "cargo lambda" in line]
+    kept = "cargo lambda build --release --output-format zip --target "
+    assert cargo_lines and all(line.startswith(kept) for line in cargo_lines)

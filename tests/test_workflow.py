@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lambda_glibc_gate.workflow import find_runs_on, locate_runs_on, workflow_path
+from lambda_glibc_gate.workflow import find_build_line, find_runs_on, locate_runs_on, workflow_path
 
 WORKFLOW = textwrap.dedent(
     """\
@@ -178,3 +178,21 @@ def test_unreadable_bytes_give_none(tmp_path):
     workflows.mkdir(parents=True)
     (workflows / "build.yml").write_bytes(b"jobs:\n  build:\n    runs-on: \xff\xfe\n")
     assert find_runs_on(tmp_path, "o/r/.github/workflows/build.yml@x", "build", "o/r") is None
+
+
+def test_the_build_jobs_cargo_lambda_line_is_found_with_its_flags(tmp_path):
+    (tmp_path / ".github/workflows").mkdir(parents=True)
+    (tmp_path / ".github/workflows/build.yml").write_text(WORKFLOW)
+    ref = "octo/fn/.github/workflows/build.yml@refs/heads/main"
+    assert find_build_line(tmp_path, ref, "build", "octo/fn") == "cargo lambda build --release --output-format zip"
+    assert find_build_line(tmp_path, ref, "lint", "octo/fn") is None  # that job builds nothing
+
+
+def test_a_continued_cargo_lambda_line_is_joined(tmp_path):
+    text = WORKFLOW.replace(
+        "cargo lambda build --release --output-format zip", "cargo lambda build --release \\\n            --arm64"
+    )
+    (tmp_path / ".github/workflows").mkdir(parents=True)
+    (tmp_path / ".github/workflows/build.yml").write_text(text)
+    line = find_build_line(tmp_path, "octo/fn/.github/workflows/build.yml@refs/heads/main", "build", "octo/fn")
+    assert line == "cargo lambda build --release --arm64"

@@ -25,7 +25,7 @@ from lambda_glibc_gate.archive import UsageError, expand_paths, safe_name
 from lambda_glibc_gate.config import load_ignores
 from lambda_glibc_gate.report import ArtifactReport, Finding, Report
 from lambda_glibc_gate.suppress import IgnoreEntry
-from lambda_glibc_gate.workflow import WorkflowLocation, find_runs_on
+from lambda_glibc_gate.workflow import WorkflowLocation, find_build_line, find_runs_on
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 
@@ -188,6 +188,12 @@ def expand_artifacts(settings: Settings, directory: str) -> list[str]:
         except UsageError:
             raise ActionError(f"artifacts: nothing matches '{safe_name(pattern)}'{where}") from None
     return list(dict.fromkeys(paths))
+
+
+def _workflow_env() -> tuple[str | None, str | None, str]:
+    """The workflow file and job this step runs in, as the runner names them."""
+    env = os.environ
+    return env.get("GITHUB_WORKFLOW_REF"), env.get("GITHUB_JOB"), env.get("GITHUB_REPOSITORY", "")
 
 
 def _outermost_dropped(paths: list[str]) -> list[str]:
@@ -430,6 +436,8 @@ def run() -> int:
             glibc=settings.glibc,
             fail_on=settings.fail_on,
             template_dirs=(directory,),
+            # the workflow's own `cargo lambda build …`: a fix keeps the user's flags
+            build_command=find_build_line(workspace, *_workflow_env()),
         )
         # The configuration file sits in working-directory, as for the CLI in that folder.
         ignores = load_ignores(directory) + list(settings.ignore)
@@ -437,12 +445,7 @@ def run() -> int:
     except (gha.InputError, ActionError, UsageError, UnknownRuntimeError, suppress.IgnoreError) as error:
         return could_not_run(str(error))
 
-    location = find_runs_on(
-        workspace,
-        os.environ.get("GITHUB_WORKFLOW_REF"),
-        os.environ.get("GITHUB_JOB"),
-        os.environ.get("GITHUB_REPOSITORY", ""),
-    )
+    location = find_runs_on(workspace, *_workflow_env())
     _log_report(report)
 
     report_path = ""

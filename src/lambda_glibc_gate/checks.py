@@ -48,6 +48,7 @@ class Target:
     newer_runtimes: tuple = ()  # runtimes.Runtime, oldest first, same language
     runners: tuple = ()  # advice.RunnerImage
     library_list_complete: bool = False  # does the database list every system library?
+    build_command: str | None = None  # the user's own build line (the workflow's cargo lambda build)
 
     @property
     def glibc(self) -> str:

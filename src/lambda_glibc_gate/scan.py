@@ -37,6 +37,7 @@ class ScanOptions:
     today: date | None = None  # for tests of dates; None = today
     template_dirs: tuple[str, ...] = (".",)  # where --runtime auto looks for templates
     progress: Callable[[int, int, str], None] | None = None  # (done, total, path) before each artifact
+    build_command: str | None = None  # the user's build line (a workflow's `cargo lambda build …`), for fixes
 
 
 @dataclass
@@ -235,6 +236,7 @@ def target_for(runtime, architecture: str, options: ScanOptions, today: date) ->
         newer_runtimes=tuple(runtimes.newer_runtimes(runtime, today)),
         runners=tuple(runners),
         library_list_complete=runtimes.library_list_complete(runtime.os, architecture),
+        build_command=options.build_command,
     )
 
 
@@ -458,6 +460,9 @@ def _judge_binary(
             member=shown,
             package=package,
             build_method=build_method,
+            build_command=target.build_command,
+            artifact_kind=collected.kind,
+            artifact_path=collected.artifact_path,
         )
         seen: set[tuple[str, str]] = set()
         for resolutions in contexts:

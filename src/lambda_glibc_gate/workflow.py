@@ -69,6 +69,40 @@ def find_runs_on(
     None when the file or job cannot be found, the file is not valid YAML, or `runs-on` is an
     expression (`${{ matrix.os }}`), a list or a group: nothing we can point a reader at.
     """
+    found = _read_workflow(workspace, workflow_ref, repository)
+    return locate_runs_on(found[1], found[0], job_id) if found is not None else None
+
+
+def find_build_line(
+    workspace: str | os.PathLike[str],
+    workflow_ref: str | None,
+    job_id: str | None,
+    repository: str = "",
+) -> str | None:
+    """The `cargo lambda build …` line the build job runs (continuation lines joined), so that a
+    fix can be the user's own command with the glibc target added; None when there is none."""
+    found = _read_workflow(workspace, workflow_ref, repository)
+    if found is None:
+        return None
+    jobs = _jobs(found[1])
+    job_key = _pick_job(jobs, job_id) if jobs else None
+    if job_key is None:
+        return None
+    for script in _run_scripts(jobs[job_key]):
+        for line in script.replace("\\\n", " ").splitlines():
+            command = line.strip()
+            if CARGO_LAMBDA_BUILD.match(command) and "${{" not in command:
+                return " ".join(command.split())
+    return None
+
+
+CARGO_LAMBDA_BUILD = re.compile(r"cargo\s+lambda\s+build\b")
+
+
+def _read_workflow(
+    workspace: str | os.PathLike[str], workflow_ref: str | None, repository: str
+) -> tuple[str, str] | None:
+    """(path relative to the repository, text) of the workflow file the run executes, or None."""
     if not workflow_ref:
         return None
     relative = workflow_path(workflow_ref, repository)
@@ -80,30 +114,34 @@ def find_runs_on(
         path.relative_to(root.resolve())
         if not path.is_file() or path.stat().st_size > MAX_WORKFLOW_BYTES:
             return None
-        text = path.read_text(encoding="utf-8")
-        return locate_runs_on(text, relative, job_id)
+        return relative, path.read_text(encoding="utf-8")
     except (OSError, ValueError, UnicodeDecodeError):
         return None
 
 
 def locate_runs_on(text: str, path: str, job_id: str | None) -> WorkflowLocation | None:
     """Like find_runs_on, on the workflow text itself."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except (yaml.YAMLError, RecursionError, ValueError):
-        return None
-    jobs = _mapping_get(root, "jobs")
-    if not isinstance(jobs, yaml.MappingNode):
-        return None
-    job_nodes = {
-        key.value: value
-        for key, value in jobs.value
-        if isinstance(key, yaml.ScalarNode) and isinstance(value, yaml.MappingNode)
-    }
+    job_nodes = _jobs(text)
     job_key = _pick_job(job_nodes, job_id)
     if job_key is None:
         return None
     return _runs_on(job_nodes[job_key], path, job_key)
+
+
+def _jobs(text: str) -> dict[str, yaml.MappingNode]:
+    """The workflow's jobs as composed nodes (they keep line numbers); {} when it is no workflow."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return {}
+    jobs = _mapping_get(root, "jobs")
+    if not isinstance(jobs, yaml.MappingNode):
+        return {}
+    return {
+        key.value: value
+        for key, value in jobs.value
+        if isinstance(key, yaml.ScalarNode) and isinstance(value, yaml.MappingNode)
+    }
 
 
 def _pick_job(jobs: dict[str, yaml.MappingNode], job_id: str | None) -> str | None:
@@ -138,14 +176,15 @@ def _needs(job: yaml.MappingNode | None) -> list[str]:
 
 
 def _runs_build(job: yaml.MappingNode) -> bool:
+    return any(BUILD_COMMAND.search(script) for script in _run_scripts(job))
+
+
+def _run_scripts(job: yaml.MappingNode) -> list[str]:
     steps = _mapping_get(job, "steps")
     if not isinstance(steps, yaml.SequenceNode):
-        return False
-    for step in steps.value:
-        run = _mapping_get(step, "run")
-        if isinstance(run, yaml.ScalarNode) and BUILD_COMMAND.search(run.value):
-            return True
-    return False
+        return []
+    runs = [_mapping_get(step, "run") for step in steps.value]
+    return [run.value for run in runs if isinstance(run, yaml.ScalarNode)]
 
 
 def _runs_on(job: yaml.MappingNode, path: str, job_key: str) -> WorkflowLocation | None:
