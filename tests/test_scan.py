@@ -42,10 +42,12 @@ def test_bootstrap_needing_glibc_2_38_fails_on_al2023_naming_the_symbols(make_zi
     assert "strlcpy@GLIBC_2.38" in finding.symbols
     assert "__isoc23_strtol@GLIBC_2.38" in finding.symbols
     assert "`__isoc23_strtol`" in finding.message and "2.34" in finding.message
-    # AND the fix targets the runtime's glibc, never ubuntu-22.04 (glibc 2.35 > 2.34)
+    # AND glibc 2.34 has no strlcpy at any version: no relink against it, no ubuntu-22.04 (2.35
+    # lacks it too); the fixes change the linking (static, musl) or the call, named
     codes = "\n".join(fix.code for fix in finding.fixes)
-    assert "x86_64-linux-gnu.2.34" in codes
+    assert "x86_64-linux-gnu.2.34" not in codes
     assert "ubuntu-22.04" not in codes
+    assert "strlcpy" in finding.fixes[0].title
     assert report.max_glibc == "2.38"
 
 
@@ -313,8 +315,10 @@ def test_runtime_auto_gives_one_verdict_per_function_from_the_sam_build(tmp_path
     assert (python.runtime, python.architecture) == ("python3.11", "x86_64")
     rust_finding = next(f for f in rust.findings if f.rule == "glibc-too-new")
     assert rust_finding.required == "2.38"
-    # the SAM BuildMethod says cargo-lambda: the fix is the cargo lambda command for arm64
-    assert "aarch64-unknown-linux-gnu.2.34" in rust_finding.fixes[0].code
+    # the SAM BuildMethod says cargo-lambda: the fix is a cargo lambda command for arm64 (musl:
+    # the binary calls strlcpy, which no glibc 2.34 build can link)
+    assert "cargo lambda build" in rust_finding.fixes[0].code
+    assert "aarch64-unknown-linux-musl" in rust_finding.fixes[0].code
     python_finding = next(f for f in python.findings if f.rule == "glibc-too-new")
     assert (python_finding.required, python_finding.available) == ("2.28", "2.26")
     assert build.exists()
@@ -417,8 +421,8 @@ def test_object_files_are_not_judged_as_loadable(make_zip):
 @pytest.mark.parametrize(
     ("architecture", "fixture", "label"),
     [
-        ("x86_64", "strlcpy_strtol-glibc2.38-x86_64", "ubuntu-22.04"),
-        ("arm64", "strlcpy_strtol-glibc2.38-aarch64", "ubuntu-22.04-arm"),
+        ("x86_64", "strtol-glibc2.39-x86_64", "ubuntu-22.04"),
+        ("arm64", "strtol-glibc2.39-aarch64", "ubuntu-22.04-arm"),
     ],
 )
 def test_ubuntu_22_04_is_offered_for_a_glibc_2_35_target_with_its_dates(make_zip, architecture, fixture, label):
@@ -460,3 +464,19 @@ def test_package_and_layers_together_over_250_mb_are_too_large(tmp_path):
     assert "package-too-large" not in rules(run(package, runtime="python3.12"))
     finding = only(run(package, runtime="python3.12", layers=(layer,)), "package-too-large")
     assert "layer" in finding.message and finding.details["unpacked_size"] == 280 * 2**20
+
+
+def test_a_large_record_is_read_by_the_package_index_limit_not_refused(make_zip):
+    # GIVEN a distribution whose RECORD is 5 MiB (torch's runs to megabytes), above the old 4 MiB cap
+    record = "".join(f"foo/f{i:07d}.py,sha256=abcdefabcdefabcdefabcdefabcdefabcdefabcdef,123\n" for i in range(75_000))
+    package = make_zip(
+        {
+            "foo-1.0.dist-info/RECORD": (record.encode(), REGULAR),
+            "foo-1.0.dist-info/METADATA": (b"Name: foo\nVersion: 1.0\n", REGULAR),
+            "foo/_x.cpython-312-x86_64-linux-gnu.so": elf_fixture("_speedups.cpython-312-x86_64-linux-gnu.so"),
+        }
+    )
+    report = run(package, runtime="python3.12")
+    # THEN no unsafe-archive finding, and the extension is still attributed to foo
+    assert rules(report, "error") == []
+    assert report.artifacts[0].binaries[0].package.startswith("foo 1.0")

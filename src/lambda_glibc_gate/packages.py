@@ -26,6 +26,13 @@ ReadText = Callable[[str], "bytes | None"]
 
 METADATA_LIMIT = 1 << 20  # WHEEL, METADATA headers, top_level.txt, package.json
 RECORD_LIMIT = 16 << 20  # the RECORD of a big distribution (torch, scipy) runs to megabytes
+# The files the index reads; the scanner reads them (and only these) with read_limit().
+METADATA_NAMES = frozenset({"RECORD", "WHEEL", "METADATA", "top_level.txt", "package.json"})
+
+
+def read_limit(name: str) -> int:
+    """The bytes of metadata file `name` the index uses: the one limit the scanner reads by."""
+    return RECORD_LIMIT if name.rsplit("/", 1)[-1] == "RECORD" else METADATA_LIMIT
 LABEL_LIMIT = 214  # npm's name limit; also bounds Python names, versions and tags in messages
 LIST_LIMIT = 64  # wheel tags, npm os/cpu/libc entries: real ones have a handful
 

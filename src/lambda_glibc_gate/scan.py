@@ -17,9 +17,6 @@ from lambda_glibc_gate.resolve import LAYER_ROOT, TASK_ROOT, Filesystem, Tree, l
 from lambda_glibc_gate.versions import glibc_key
 
 _VERSION = re.compile(r"^\d+(\.\d+){1,3}$")
-# Small text files the package attribution reads (dist-info, package.json).
-_METADATA_NAMES = ("RECORD", "WHEEL", "METADATA", "top_level.txt", "package.json")
-METADATA_LIMIT = 4 * 2**20
 
 
 @dataclass
@@ -258,7 +255,7 @@ def _runtime_json(target: checks.Target) -> dict:
 # -- facts ----------------------------------------------------------------------------
 def collect(path: str, mount: str) -> Collected:
     """Read an artifact once: every ELF parsed, modes and metadata kept, nothing extracted."""
-    from lambda_glibc_gate.packages import PackageIndex
+    from lambda_glibc_gate.packages import METADATA_NAMES, PackageIndex, read_limit
 
     try:
         opened = open_artifact(path)
@@ -289,7 +286,7 @@ def collect(path: str, mount: str) -> Collected:
                 continue
             tree.names.add(member.name)
             regular[member.name] = member
-            if member.name.rsplit("/", 1)[-1] in _METADATA_NAMES:
+            if member.name.rsplit("/", 1)[-1] in METADATA_NAMES:
                 metadata[member.name] = member
             data = artifact.read_if_elf(member)
             if data is None:
@@ -313,7 +310,8 @@ def collect(path: str, mount: str) -> Collected:
 
         def read_text(name: str) -> bytes | None:
             member = metadata.get(name)
-            return artifact.read(member, METADATA_LIMIT) if member is not None else None
+            # the index's own limit; past it the file is cut, never an unsafe-archive finding
+            return artifact.read_head(member, read_limit(name)) if member is not None else None
 
         collected.packages = PackageIndex.build(names, read_text)
         collected.findings[:0] = list(artifact.problems)
