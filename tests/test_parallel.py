@@ -8,9 +8,9 @@ import pytest
 from conftest import REGULAR, elf_fixture
 
 from lambda_glibc_gate.archive import Limits
+from lambda_glibc_gate.collect import Collected, collect
 from lambda_glibc_gate.parallel import WORKER_BASE, collect_many, default_workers, estimated_memory
 from lambda_glibc_gate.resolve import TASK_ROOT
-from lambda_glibc_gate.scan import Collected, collect
 
 
 def facts(collected: Collected) -> tuple:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
 from lambda_glibc_gate.archive import ZIP_MAGICS, Limits, declared_entry_count, release_freed_memory
-from lambda_glibc_gate.scan import Collected, collect
+from lambda_glibc_gate.collect import Collected, collect
 
 # The peak resident memory of a whole scan stays under 150 MB: this process (~25 MB with its
 # results) plus the busy workers' estimates.

@@ -1,20 +1,26 @@
-"""inputs -> facts -> findings: the one entry point the CLI and the Action share."""
+"""inputs -> facts -> findings: the one entry point the CLI and the Action share.
+
+The options are checked and each artifact is planned as the function(s) it is code for
+(templates); collect.py reads each artifact once, judge.py judges it per function, and the
+rules that look at the package as a whole (size with layers, the runtime hint) are here."""
 
 from __future__ import annotations
 
 import os
-import posixpath
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 
-from lambda_glibc_gate import advice, checks, loaders, runtimes
-from lambda_glibc_gate.archive import Limits, UsageError, expand_paths, open_artifact, safe_name
-from lambda_glibc_gate.elf import MalformedElf, read_elf
-from lambda_glibc_gate.report import ArtifactReport, BinaryReport, Finding, Report, severity_rank
-from lambda_glibc_gate.resolve import LAYER_ROOT, TASK_ROOT, Filesystem, Tree, load_trees, roots_of
+from lambda_glibc_gate import advice, checks, runtimes
+from lambda_glibc_gate.archive import Limits, UsageError, expand_paths
+from lambda_glibc_gate.collect import Collected, collect
+from lambda_glibc_gate.judge import judge
+from lambda_glibc_gate.report import ArtifactReport, Finding, Report
+from lambda_glibc_gate.resolve import LAYER_ROOT, TASK_ROOT, Tree
 from lambda_glibc_gate.versions import glibc_key
+
+__all__ = ["Collected", "Job", "ScanOptions", "collect", "judge", "scan", "target_for"]  # collect / judge re-exported
 
 _VERSION = re.compile(r"^\d+(\.\d+){1,3}$")
 
@@ -35,22 +41,6 @@ class ScanOptions:
     template_dirs: tuple[str, ...] = (".",)  # where --runtime auto looks for templates
     progress: Callable[[int, int, str], None] | None = None  # (done, total, path) before each artifact
     build_command: str | None = None  # the user's build line (a workflow's `cargo lambda build …`), for fixes
-
-
-@dataclass
-class Collected:
-    """What one artifact holds, read once."""
-
-    artifact_path: str
-    kind: str
-    tree: Tree
-    modes: dict[str, int | None] = field(default_factory=dict)
-    sizes: dict[str, int] = field(default_factory=dict)  # declared sizes, for dead-weight notes
-    heads: dict[str, bytes] = field(default_factory=dict)  # first bytes of bootstrap
-    bootstrap_target: str | None = None  # the member a symlinked bootstrap leads to, if any
-    findings: list[Finding] = field(default_factory=list)
-    packages: object | None = None  # packages.PackageIndex
-    unpacked_size: int = 0
 
 
 @dataclass
@@ -84,7 +74,7 @@ def scan(paths: Sequence[str], options: ScanOptions) -> Report:
         jobs = [Job(path, runtime, architecture) for path in artifact_paths]
 
     mount = LAYER_ROOT if options.as_layer else TASK_ROOT
-    from lambda_glibc_gate.parallel import collect_many  # imported here: parallel imports this module
+    from lambda_glibc_gate.parallel import collect_many  # imported here: it starts worker processes
 
     # Reading is most of the cost: artifacts are read in parallel (within a memory budget), once
     # each even when several functions share one.
@@ -250,255 +240,6 @@ def _runtime_json(target: checks.Target) -> dict:
         }
     )
     return data
-
-
-# -- facts ----------------------------------------------------------------------------
-def collect(path: str, mount: str) -> Collected:
-    """Read an artifact once: every ELF parsed, modes and metadata kept, nothing extracted."""
-    from lambda_glibc_gate.packages import METADATA_NAMES, PackageIndex, read_limit
-
-    try:
-        opened = open_artifact(path)
-    except UsageError as error:
-        # expand_paths found it, so it is there but no file or folder (a FIFO, a socket) or gone
-        # since: a finding on this artifact, as archive.py does for one it cannot read; the
-        # others are still scanned.
-        kind = "zip" if path.lower().endswith(".zip") else "file"
-        collected = Collected(path, kind, Tree(mount=mount, label=path))
-        collected.findings.append(
-            Finding("unreadable-archive", "error", f"{error}: it was not scanned", details={"problem": "not-a-file"})
-        )
-        return collected
-    with opened as artifact:
-        tree = Tree(mount=mount, label=path)
-        collected = Collected(path, artifact.kind, tree)
-        metadata = {}
-        names: list[str] = []
-        regular: dict[str, object] = {}  # name -> Member, for a symlinked bootstrap's target
-        for member in artifact.members():
-            if member.is_dir:
-                continue
-            names.append(member.name)
-            collected.modes[member.name] = member.mode
-            collected.sizes[member.name] = member.size
-            if member.is_symlink:
-                tree.symlinks[member.name] = member.link_target or ""
-                continue
-            tree.names.add(member.name)
-            regular[member.name] = member
-            if member.name.rsplit("/", 1)[-1] in METADATA_NAMES:
-                metadata[member.name] = member
-            data = artifact.read_if_elf(member)
-            if data is None:
-                if member.name == "bootstrap":
-                    collected.heads[member.name] = artifact.read_head(member, 256) or b""
-                continue
-            try:
-                tree.elves[member.name] = read_elf(data)
-            except MalformedElf as error:
-                collected.findings.append(
-                    Finding(
-                        "malformed-elf",
-                        "error",
-                        f"{safe_name(member.name)} looks like ELF but cannot be loaded: {error}",
-                        member=member.name,
-                    )
-                )
-            del data  # one member's bytes at a time
-
-        _follow_bootstrap_link(collected, artifact, regular)
-
-        def read_text(name: str) -> bytes | None:
-            member = metadata.get(name)
-            # the index's own limit; past it the file is cut, never an unsafe-archive finding
-            return artifact.read_head(member, read_limit(name)) if member is not None else None
-
-        collected.packages = PackageIndex.build(names, read_text)
-        collected.findings[:0] = list(artifact.problems)
-        collected.unpacked_size = artifact.unpacked_size
-    return collected
-
-
-def _follow_bootstrap_link(collected: Collected, artifact, regular: dict) -> None:
-    """Lambda execs /var/task/bootstrap through its links: find the file they lead to, and read
-    its first bytes when it is no ELF file (a script)."""
-    tree = collected.tree
-    if "bootstrap" not in tree.symlinks:
-        return
-    found = Filesystem([tree], {}, (), "").lookup(tree.absolute("bootstrap"))
-    if found is None:
-        return
-    collected.bootstrap_target = found[1]
-    if found[1] not in tree.elves and found[1] in regular:
-        collected.heads["bootstrap"] = artifact.read_head(regular[found[1]], 256) or b""
-
-
-# -- judgement ------------------------------------------------------------------------
-def judge(
-    collected: Collected,
-    layers: list[Tree],
-    target: checks.Target,
-    as_layer: bool = False,
-    build_method: str | None = None,
-) -> ArtifactReport:
-    runtime = target.runtime
-    report = ArtifactReport(
-        collected.artifact_path,
-        collected.kind,
-        runtime.id,
-        target.architecture,
-        unpacked_size=collected.unpacked_size,
-    )
-    report.glibc = target.glibc
-    report.findings += collected.findings
-    report.findings += checks.check_runtime_architecture(target)
-    report.findings += checks.check_deprecated(target)
-    tree = collected.tree
-    if not as_layer:
-        layer_bootstrap = any("bootstrap" in t.names or "bootstrap" in t.symlinks for t in layers)
-        unreadable = not collected.modes and any(
-            f.rule == "unreadable-archive" and f.severity == "error" for f in collected.findings
-        )
-        modes = collected.modes
-        if "bootstrap" in tree.symlinks:
-            report.findings += checks.check_bootstrap_link(tree.symlinks["bootstrap"], collected.bootstrap_target)
-            # what is exec'd is the file the link leads to, with that file's mode
-            modes = {**modes, "bootstrap": modes.get(collected.bootstrap_target or "", 0o120777)}
-        if not unreadable and not (tree.symlinks.get("bootstrap") is not None and collected.bootstrap_target is None):
-            # a zip that could not be opened says nothing about its bootstrap
-            report.findings += checks.check_bootstrap(modes, layer_bootstrap, target, collected.kind)
-        if "bootstrap" in collected.heads:
-            report.findings += checks.check_bootstrap_program(
-                "bootstrap", collected.heads["bootstrap"], _interpreter_status(collected.tree, layers, runtime)
-            )
-    trees = [tree] if as_layer else [tree, *layers]
-    machine = checks.ELF_MACHINE[target.architecture]
-    filesystem = Filesystem(
-        trees,
-        runtimes.system_libraries(runtime.os, target.architecture),
-        runtimes.library_search_path(runtime),
-        machine,
-    )
-    # What the function's own loaders (Node, Python) pass over never reaches ld.so.
-    selection = loaders.select(
-        tree.names, tree.elves, collected.packages, loaders.platform_for(runtime, target.architecture)
-    )
-    report.findings += checks.check_loadable_builds(selection.missing, target)
-    report.findings += checks.not_loaded_notes(selection.unused, collected.sizes, target)
-    roots = [(t, member) for t, member in roots_of(tree) if member not in selection.unused]
-    contexts = load_trees(filesystem, roots)
-    for member, info in sorted(tree.elves.items()):
-        path = tree.absolute(member)
-        if member in selection.unused and not contexts.get(path):
-            report.binaries.append(_binary_report(member, info, collected, build_method, "not-loaded"))
-            continue
-        loaded = [c.resolutions for c in contexts.get(path, [])]
-        if not loaded:  # reached from nowhere (a dlopen'ed plugin?): judged on its own
-            loaded = [{soname: filesystem.resolve(path, info, soname) for soname in info.needed}]
-        binary, findings = _judge_binary(member, info, loaded, target, collected, build_method)
-        report.binaries.append(binary)
-        report.findings += findings
-    # Libraries from layers that this package loads are checked too: they fail it just the same.
-    for path, loaded_contexts in sorted(contexts.items()):
-        first = loaded_contexts[0]
-        if first.tree is tree:
-            continue
-        _, findings = _judge_binary(
-            path, first.info, [c.resolutions for c in loaded_contexts], target, collected, build_method
-        )
-        report.findings += [f for f in findings if f.severity != "note"]
-    return report
-
-
-def _interpreter_status(tree: Tree, layers: list[Tree], runtime) -> Callable[[str], str]:
-    """path -> "present" | "absent" | "unknown": in the package (/var/task), a layer (/opt), or
-    the runtime's image as the database lists it."""
-    known = runtimes.interpreters(runtime.os, runtime.id)
-
-    def status(path: str) -> str:
-        absolute = path if path.startswith("/") else posixpath.join(TASK_ROOT, path)
-        for candidate in (tree, *layers):
-            prefix = candidate.mount.rstrip("/") + "/"
-            if absolute.startswith(prefix) and absolute[len(prefix) :] in candidate.names:
-                return "present"
-        if absolute.startswith((TASK_ROOT + "/", LAYER_ROOT + "/")):
-            return "absent"
-        return known.get(absolute, "unknown")
-
-    return status
-
-
-def _judge_binary(
-    member: str,
-    info,
-    contexts: list[dict],
-    target: checks.Target,
-    collected: Collected,
-    build_method: str | None = None,
-) -> tuple[BinaryReport, list[Finding]]:
-    """Findings for one ELF file: as exec sees it, then as ld.so loads it in each context."""
-    package = collected.packages.owner(member) if collected.packages is not None else None
-    toolchain = checks.toolchain_of(member, info, build_method)
-    target = checks.for_member(target, member)
-    shown = safe_name(member)
-    findings: list[Finding] = []
-    findings += checks.check_architecture(shown, info, target, toolchain)
-    if not findings:
-        findings += checks.check_interpreter(shown, info, target, toolchain)
-        # A file a wheel or npm package installed is fixed by installing another build of it.
-        ecosystem = getattr(package, "ecosystem", None)
-        advised = {"pypi": "python-extension", "npm": "node-addon"}.get(ecosystem, toolchain)
-        ctx = advice.Context(
-            toolchain=advised,
-            runtime_id=target.runtime.id,
-            runtime_family=target.runtime.family,
-            language_version=target.runtime.language_version,
-            architecture=target.architecture,
-            glibc_available=target.glibc,
-            member=shown,
-            package=package,
-            build_method=build_method,
-            build_command=target.build_command,
-            artifact_kind=collected.kind,
-            artifact_path=collected.artifact_path,
-        )
-        seen: set[tuple[str, str]] = set()
-        for resolutions in contexts:
-            for finding in checks.check_libraries(
-                shown, list(resolutions.values()), target, ctx
-            ) + checks.check_versions(shown, info, resolutions, target, ctx):
-                if (finding.rule, finding.message) not in seen:
-                    seen.add((finding.rule, finding.message))
-                    findings.append(finding)
-        findings += checks.check_python_abi(shown, target, toolchain)
-        findings += checks.static_note(shown, info)
-    for finding in findings:
-        finding.member = member
-        if package is not None:
-            finding.details.setdefault("package", package.describe())
-    return _binary_report(member, info, collected, build_method, _result(findings)), findings
-
-
-def _binary_report(member: str, info, collected: Collected, build_method: str | None, result: str) -> BinaryReport:
-    package = collected.packages.owner(member) if collected.packages is not None else None
-    return BinaryReport(
-        member=member,
-        machine=info.machine,
-        elf_class=info.elf_class,
-        interpreter=info.interpreter,
-        static=info.static,
-        needed=info.needed,
-        glibc_required=checks.glibc_required(info),
-        toolchain=checks.toolchain_of(member, info, build_method),
-        versions_required=checks.versions_required(info),
-        package=package.describe() if package is not None else None,
-        result=result,
-    )
-
-
-def _result(findings: list[Finding]) -> str:
-    worst = max((severity_rank(f.severity) for f in findings), default=0)
-    return {2: "fail", 1: "warning"}.get(worst, "pass")
 
 
 def runtime_hint(report: Report) -> list[Finding]:

@@ -1,0 +1,107 @@
+"""Facts about one artifact, read once: every ELF file parsed, modes, sizes and package metadata
+kept, nothing extracted. The judgement (judge.py) may run on them once per function."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lambda_glibc_gate.archive import UsageError, open_artifact, safe_name
+from lambda_glibc_gate.elf import MalformedElf, read_elf
+from lambda_glibc_gate.report import Finding
+from lambda_glibc_gate.resolve import Filesystem, Tree
+
+
+@dataclass
+class Collected:
+    """What one artifact holds, read once."""
+
+    artifact_path: str
+    kind: str
+    tree: Tree
+    modes: dict[str, int | None] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)  # declared sizes, for dead-weight notes
+    heads: dict[str, bytes] = field(default_factory=dict)  # first bytes of bootstrap
+    bootstrap_target: str | None = None  # the member a symlinked bootstrap leads to, if any
+    findings: list[Finding] = field(default_factory=list)
+    packages: object | None = None  # packages.PackageIndex
+    unpacked_size: int = 0
+
+
+def collect(path: str, mount: str) -> Collected:
+    """Read an artifact once: every ELF parsed, modes and metadata kept, nothing extracted."""
+    from lambda_glibc_gate.packages import METADATA_NAMES, PackageIndex, read_limit
+
+    try:
+        opened = open_artifact(path)
+    except UsageError as error:
+        # expand_paths found it, so it is there but no file or folder (a FIFO, a socket) or gone
+        # since: a finding on this artifact, as archive.py does for one it cannot read; the
+        # others are still scanned.
+        kind = "zip" if path.lower().endswith(".zip") else "file"
+        collected = Collected(path, kind, Tree(mount=mount, label=path))
+        collected.findings.append(
+            Finding("unreadable-archive", "error", f"{error}: it was not scanned", details={"problem": "not-a-file"})
+        )
+        return collected
+    with opened as artifact:
+        tree = Tree(mount=mount, label=path)
+        collected = Collected(path, artifact.kind, tree)
+        metadata = {}
+        names: list[str] = []
+        regular: dict[str, object] = {}  # name -> Member, for a symlinked bootstrap's target
+        for member in artifact.members():
+            if member.is_dir:
+                continue
+            names.append(member.name)
+            collected.modes[member.name] = member.mode
+            collected.sizes[member.name] = member.size
+            if member.is_symlink:
+                tree.symlinks[member.name] = member.link_target or ""
+                continue
+            tree.names.add(member.name)
+            regular[member.name] = member
+            if member.name.rsplit("/", 1)[-1] in METADATA_NAMES:
+                metadata[member.name] = member
+            data = artifact.read_if_elf(member)
+            if data is None:
+                if member.name == "bootstrap":
+                    collected.heads[member.name] = artifact.read_head(member, 256) or b""
+                continue
+            try:
+                tree.elves[member.name] = read_elf(data)
+            except MalformedElf as error:
+                collected.findings.append(
+                    Finding(
+                        "malformed-elf",
+                        "error",
+                        f"{safe_name(member.name)} looks like ELF but cannot be loaded: {error}",
+                        member=member.name,
+                    )
+                )
+            del data  # one member's bytes at a time
+
+        _follow_bootstrap_link(collected, artifact, regular)
+
+        def read_text(name: str) -> bytes | None:
+            member = metadata.get(name)
+            # the index's own limit; past it the file is cut, never an unsafe-archive finding
+            return artifact.read_head(member, read_limit(name)) if member is not None else None
+
+        collected.packages = PackageIndex.build(names, read_text)
+        collected.findings[:0] = list(artifact.problems)
+        collected.unpacked_size = artifact.unpacked_size
+    return collected
+
+
+def _follow_bootstrap_link(collected: Collected, artifact, regular: dict) -> None:
+    """Lambda execs /var/task/bootstrap through its links: find the file they lead to, and read
+    its first bytes when it is no ELF file (a script)."""
+    tree = collected.tree
+    if "bootstrap" not in tree.symlinks:
+        return
+    found = Filesystem([tree], {}, (), "").lookup(tree.absolute("bootstrap"))
+    if found is None:
+        return
+    collected.bootstrap_target = found[1]
+    if found[1] not in tree.elves and found[1] in regular:
+        collected.heads["bootstrap"] = artifact.read_head(regular[found[1]], 256) or b""
