@@ -62,15 +62,18 @@ def _finding_lines(finding: Finding, paint, repeated: bool = False) -> list[str]
     lines = [f"  {paint(_LABEL[finding.severity], finding.severity)} [{finding.rule}] {message}"]
     if repeated:
         lines.append("    fix: as above")
-    elif finding.fixes:
-        first = finding.fixes[0]
-        lines.append(f"    fix: {_printable(first.title)}:")
-        lines.extend(f"      {_printable(line)}" for line in first.code.splitlines())
-        for other in finding.fixes[1:]:
-            code = other.code.splitlines()[0] if other.code else ""
-            more = " …" if "\n" in other.code else ""
-            lines.append(f"    or:  {_printable(other.title)}: {_printable(code)}{more}")
+    else:
+        # Every fix whole: a multi-line command cut short cannot be pasted. Alternatives are
+        # titled "Or ..." in advice; the "or:" label already says it.
+        for index, fix in enumerate(finding.fixes):
+            title = fix.title if index == 0 else _without_or(fix.title)
+            lines.append(f"    {'fix:' if index == 0 else 'or: '} {_printable(title)}:")
+            lines.extend(f"      {_printable(line)}" for line in fix.code.splitlines())
     return lines
+
+
+def _without_or(title: str) -> str:
+    return title[3:4].upper() + title[4:] if title.startswith("Or ") else title
 
 
 def _suppressed_line(finding: Finding) -> str:
