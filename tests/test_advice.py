@@ -144,6 +144,10 @@ def test_pip_fix_installs_where_the_package_came_from():
     fix = advice.glibc_fixes(context(toolchain="python-extension", package=Package()), "2.39", None, [])[0]
     assert "--target python/lib/python3.12/site-packages/ " in fix.code
     assert "cryptography" in fix.title and "-r requirements.txt" in fix.code
+    # a scanned folder: the members are relative to it
+    ctx = context(toolchain="python-extension", package=Package(), artifact_kind="directory", artifact_path="build/fn")
+    code = advice.glibc_fixes(ctx, "2.39", None, [])[0].code
+    assert "--target build/fn/python/lib/python3.12/site-packages/ " in code
 
 
 # -- glibc's symbol tables ---------------------------------------------------------------------

@@ -48,7 +48,7 @@ class Context:
     package: object | None = None  # packages.PackageInfo when known
     build_method: str | None = None  # SAM Metadata BuildMethod, e.g. rust-cargolambda
     build_command: str | None = None  # the user's own build line, e.g. from the workflow
-    artifact_kind: str | None = None  # zip | folder | file
+    artifact_kind: str | None = None  # zip | directory | file (collect.Collected.kind)
     artifact_path: str | None = None  # the scanned path (a folder's members are relative to it)
 
 
@@ -351,7 +351,7 @@ def _pip_target(ctx: Context) -> str:
     """The folder the package was installed into, as the user's build made it."""
     root = getattr(ctx.package, "root", None) or ""
     parent = root.rsplit("/", 1)[0] if "/" in root else ""
-    if ctx.artifact_kind == "folder" and ctx.artifact_path:
+    if ctx.artifact_kind in ("directory", "folder") and ctx.artifact_path:  # members are relative to it
         base = ctx.artifact_path.rstrip("/")
         return f"{base}/{parent}/" if parent else f"{base}/"
     return f"{parent}/" if parent else "package/"
