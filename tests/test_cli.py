@@ -49,7 +49,8 @@ def test_json_format_is_one_object_with_the_contract(failing_zip, passing_zip, c
 
 def test_sarif_format_and_output_file(failing_zip, tmp_path, capsys):
     target = tmp_path / "out.sarif"
-    assert main(["scan", failing_zip, "--format", "sarif", "--output", str(target)]) == 1
+    argv = ["scan", failing_zip, "--runtime", "provided.al2023", "--format", "sarif", "--output", str(target)]
+    assert main(argv) == 1  # an explicit runtime: no runtime-assumed note beside the finding
     sarif = json.loads(target.read_text())
     assert sarif["version"] == "2.1.0"
     assert {r["ruleId"] for r in sarif["runs"][0]["results"]} == {"glibc-too-new"}

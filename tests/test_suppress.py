@@ -321,3 +321,21 @@ def test_action_unknown_rule_in_the_input_could_not_run(workspace):  # noqa: F81
     (error,) = step.errors()
     assert "unknown rule 'missing-libraries'" in error.message and "missing-library" in error.message
     assert step.outputs == {"verdict": "error"}
+
+
+def test_ignore_entries_from_the_environment_add_to_the_flags(project, capsys, monkeypatch):
+    monkeypatch.setenv("LAMBDA_GLIBC_GATE_IGNORE", "missing-library:**/libfoo.so*\n")
+    code, report, _ = scan_json(capsys, "--ignore", "glibc-too-new")
+    assert code == 0
+    assert [(i["rule"], i["stale"]) for i in report["ignores"]] == [("missing-library", False), ("glibc-too-new", True)]
+
+
+def test_a_stale_ignore_warning_keeps_room_among_the_runners_ten_warnings():
+    from lambda_glibc_gate import action
+    from lambda_glibc_gate.report import ArtifactReport, Finding, Report
+
+    found = [Finding("libstdcxx-too-new", "warning", f"lib{i}.so", member=f"lib{i}.so") for i in range(12)]
+    report = Report({"id": "provided.al2023"}, [ArtifactReport("fn.zip", "zip", "provided.al2023", "x86_64", found)])
+    assert len(action.plan_annotations(report, None)) == 9
+    report.ignores = [{"rule": "glibc-too-new", "path": None, "reason": "r", "source": "t", "matched": 0, "stale": True}]
+    assert len(action.plan_annotations(report, None)) == 8  # + the stale warning + one for extras = 10

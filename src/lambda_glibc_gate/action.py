@@ -288,7 +288,8 @@ def plan_annotations(report: Report, location: WorkflowLocation | None) -> list[
 
     result: list[Annotation] = []
     for kind, items in planned.items():
-        limit = MAX_ANNOTATIONS[kind]
+        # A stale-ignore warning (run()) takes one more of the runner's 10 warnings.
+        limit = MAX_ANNOTATIONS[kind] - (1 if kind == "warning" and report.stale_ignores else 0)
         if len(items) <= limit:
             result += items
             continue

@@ -134,7 +134,9 @@ def _run_scan(args: argparse.Namespace) -> int:
 
     # Before the scan: a bad ignore entry is a usage error, not a surprise after a long scan.
     try:
-        ignores = load_ignores(".") + suppress.parse_lines(args.ignore, "--ignore")
+        # LAMBDA_GLIBC_GATE_IGNORE: one entry per line, added to the --ignore flags.
+        flags = [*(_env("IGNORE") or "").splitlines(), *args.ignore]
+        ignores = load_ignores(".") + suppress.parse_lines(flags, "--ignore")
     except suppress.IgnoreError as error:
         return _fatal(str(error))
     options = ScanOptions(
