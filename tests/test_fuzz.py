@@ -34,7 +34,7 @@ _spec.loader.exec_module(fuzz)
 MANIFEST = json.loads((fuzz.FIXTURES / "MANIFEST.json").read_text())["fixtures"]
 BUDGET = settings(max_examples=80, deadline=None, database=None,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-SEEDS = {target: [(seed, fuzz.hot_offsets(seed)) for seed in fuzz.seeds(target)]
+SEEDS = {target: [(seed, fuzz.prepare(target, seed)) for seed in fuzz.seeds(target)]
          for target in fuzz.TARGETS}
 
 
@@ -61,8 +61,8 @@ def test_the_seeds_scan_cleanly_and_find_what_they_hold(target, workdir):
 @BUDGET
 @given(data=st.data())
 def test_mutants_keep_the_report_contract(target, data, workdir):
-    seed, hot = data.draw(st.sampled_from(SEEDS[target]))
-    mutant = fuzz.mutate(data.draw, seed, hot)
+    seed, prepared = data.draw(st.sampled_from(SEEDS[target]))
+    mutant = fuzz.mutate_for(target, data.draw, seed, prepared)
     fuzz.run_target(target, mutant, workdir)
 
 
@@ -149,3 +149,20 @@ def test_the_contract_check_catches_what_it_claims(workdir):
             fuzz.check_report(report)
         findings.remove(broken)
     fuzz.check_report(report)
+
+
+@pytest.mark.parametrize("target", fuzz.STRUCTURED)
+def test_the_structured_targets_mutate_the_structures_they_name(target):
+    # GIVEN the seeds of a structure-aware target: real binaries that have the structure
+    assert len(SEEDS[target]) >= 10
+    app = (fuzz.FIXTURES / "app_rpath").read_bytes()
+    shape = next(shape for seed, shape in SEEDS[target] if seed == app)
+    # THEN the fields it mutates lie in that structure (the dynamic array, or the version chains)
+    fields = {at for at, _ in shape.fields}
+    if target == "dynamic":
+        assert set(shape.slots) <= fields and len(shape.slots) >= 20
+    else:
+        from elftools.elf.elffile import ELFFile
+
+        verneed = ELFFile(io.BytesIO(app)).get_section_by_name(".gnu.version_r")["sh_offset"]
+        assert {verneed + 2, verneed + 12, verneed + 16 + 12} <= fields  # vn_cnt, vn_next, vna_next

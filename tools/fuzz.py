@@ -14,9 +14,14 @@ a loader or an unzip tool trusts: ELF and program headers, the dynamic array, ve
 chains, zip local / central / end records.
 
 Targets:
-  zip  the input is written as `artifact.zip` and scanned;
-  elf  the input is written as both `bootstrap` and `lib/libfoo.so` of a folder, next to the
-       fixture `app_runpath` (which loads lib/libfoo.so), and the folder is scanned.
+  zip       the input is written as `artifact.zip` and scanned;
+  elf       the input is written as both `bootstrap` and `lib/libfoo.so` of a folder, next to
+            the fixture `app_runpath` (which loads lib/libfoo.so), and the folder is scanned;
+  dynamic   as elf, but the mutations are made to the dynamic array of a real binary: entries
+            repeated (last one wins in ld.so), tags and values rewritten, DT_NULL removed,
+            PT_DYNAMIC's p_offset / p_vaddr / p_filesz moved;
+  versions  as elf, mutating the version chains: vn_cnt, vn_next, vn_aux, vna_next, vna_name,
+            vna_hash, vd_next, vd_aux, DT_VERNEEDNUM / DT_VERDEFNUM, DT_VERNEED / DT_VERDEF.
 
 An input fails when scan() raises, or the report breaks the contract every artifact must
 keep (tests/test_fuzz.py checks the same): JSON that round-trips, known rule ids, one-line
@@ -46,7 +51,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures" / "elf"
 CRASHERS = REPO / "tests" / "fixtures" / "crashers"
-TARGETS = ("zip", "elf")
+TARGETS = ("zip", "elf", "dynamic", "versions")
+STRUCTURED = ("dynamic", "versions")  # ELF inputs with structure-aware mutations
 RUNTIME = "provided.al2023"
 
 # The rule catalogue is the contract for rule ids; kept here as a name to look up lazily so
@@ -97,7 +103,11 @@ def zip_seeds() -> list[bytes]:
 
 
 def seeds(target: str) -> list[bytes]:
-    return zip_seeds() if target == "zip" else elf_seeds()
+    if target == "zip":
+        return zip_seeds()
+    if target in STRUCTURED:  # the seeds that have the structure to mutate
+        return [seed for seed in elf_seeds() if structure(target, seed).fields]
+    return elf_seeds()
 
 
 # -- where mutations hurt -------------------------------------------------------------------
@@ -208,6 +218,132 @@ def mutate(draw: Callable, original: bytes, hot: list[int], max_steps: int = 6) 
     return bytes(data)
 
 
+# -- structure-aware mutations of the dynamic array and the version chains -------------------
+class Shape:
+    """Where a seed's dynamic array or version chains lie (read from the trusted seed)."""
+
+    def __init__(self, order: str, word: int) -> None:
+        self.order = order
+        self.word = word  # 8 for ELF64 addresses and d_val, 4 for ELF32
+        self.fields: list[tuple[int, int]] = []  # (offset, size) of each field worth mutating
+        self.values: list[int] = []  # values that mean something here (addresses, sizes, offsets)
+        self.slots: list[int] = []  # offsets of the dynamic entries (for repeating one)
+
+
+def structure(target: str, data: bytes) -> Shape:
+    """The Shape of `data` for a structured target; no fields when the seed has none."""
+    is64, order = data[4] == 2, "<" if data[5] == 1 else ">"
+    shape = Shape(order, 8 if is64 else 4)
+    try:
+        _collect(target, data, is64, shape)
+    except (struct.error, IndexError, KeyError, ValueError):
+        shape.fields = []
+    return shape
+
+
+def _collect(target: str, data: bytes, is64: bool, shape: Shape) -> None:
+    order, word = shape.order, shape.word
+    phoff = struct.unpack_from(order + ("Q" if is64 else "I"), data, 0x20 if is64 else 0x1C)[0]
+    phentsize, phnum = struct.unpack_from(order + "HH", data, 0x36 if is64 else 0x2A)
+    loads, dynamic = [], None
+    for index in range(phnum):
+        at = phoff + index * phentsize
+        if is64:
+            p_type, _, p_offset, p_vaddr, _, p_filesz = struct.unpack_from(order + "IIQQQQ", data, at)
+            where = {"p_offset": (at + 8, 8), "p_vaddr": (at + 16, 8), "p_filesz": (at + 32, 8)}
+        else:
+            p_type, p_offset, p_vaddr, _, p_filesz = struct.unpack_from(order + "IIIII", data, at)
+            where = {"p_offset": (at + 4, 4), "p_vaddr": (at + 8, 4), "p_filesz": (at + 16, 4)}
+        if p_type == 1:
+            loads.append((p_vaddr, p_filesz, p_offset))
+        elif p_type == 2:
+            dynamic = (p_offset, p_vaddr, p_filesz, where)
+    if dynamic is None:
+        return
+    p_offset, p_vaddr, p_filesz, where = dynamic
+    entry = 2 * word
+    entries: list[tuple[int, int, int]] = []
+    for at in range(p_offset, min(p_offset + p_filesz, len(data)) - entry + 1, entry):
+        tag, value = struct.unpack_from(order + ("qQ" if is64 else "iI"), data, at)
+        entries.append((at, tag, value))
+        if tag == 0:
+            break
+    tags = {tag: value for _, tag, value in entries}
+    if target == "dynamic":
+        shape.fields += list(where.values())
+        shape.fields += [(at + k, word) for at, _, _ in entries for k in (0, word)]
+        shape.slots = [at for at, _, _ in entries]
+        shape.values += [value for _, _, value in entries] + [tag for _, tag, _ in entries]
+        shape.values += [p_offset, p_vaddr, p_filesz, p_filesz // entry * entry - entry, len(data)]
+        return
+
+    def offset(address: int) -> int:
+        for vaddr, filesz, file_offset in loads:
+            if vaddr <= address < vaddr + filesz:
+                return address - vaddr + file_offset
+        raise ValueError("unmapped")
+
+    for at, tag, _ in entries:  # the dynamic entries of the version tables
+        if tag in (0x6FFFFFFC, 0x6FFFFFFD, 0x6FFFFFFE, 0x6FFFFFFF, 0x6FFFFFF0):
+            shape.fields.append((at + word, word))
+    if 0x6FFFFFFE in tags:  # Verneed: vn_version, vn_cnt (half); vn_file, vn_aux, vn_next (word)
+        at = offset(tags[0x6FFFFFFE])
+        for _ in range(64):
+            shape.fields += [(at, 2), (at + 2, 2), (at + 4, 4), (at + 8, 4), (at + 12, 4)]
+            _, _, _, aux, following = struct.unpack_from(order + "HHIII", data, at)
+            aux_at = at + aux
+            for _ in range(64):  # Vernaux: vna_hash; vna_flags, vna_other; vna_name, vna_next
+                shape.fields += [(aux_at, 4), (aux_at + 4, 2), (aux_at + 6, 2), (aux_at + 8, 4), (aux_at + 12, 4)]
+                shape.values += [struct.unpack_from(order + "I", data, aux_at + 8)[0]]
+                step = struct.unpack_from(order + "I", data, aux_at + 12)[0]
+                if step == 0:
+                    break
+                aux_at += step
+            shape.values += [aux, following, aux_at - at]
+            if following == 0:
+                break
+            at += following
+    if 0x6FFFFFFC in tags:  # Verdef: vd_version, vd_flags, vd_ndx, vd_cnt; vd_hash, vd_aux, vd_next
+        at = offset(tags[0x6FFFFFFC])
+        for _ in range(64):
+            shape.fields += [(at + 2, 2), (at + 6, 2), (at + 12, 4), (at + 16, 4)]
+            following = struct.unpack_from(order + "I", data, at + 16)[0]
+            if following == 0:
+                break
+            at += following
+    shape.values += [16, 20, 0x10000 - 16, 2**32 - 16, tags.get(0x6FFFFFFE, 0), tags.get(0x6FFFFFFC, 0)]
+
+
+def mutate_structure(draw: Callable, original: bytes, shape: Shape, max_steps: int = 4) -> bytes:
+    """A few rewrites of the seed's dynamic array or version-chain fields (see structure)."""
+    from hypothesis import strategies as st
+
+    data = bytearray(original)
+    for _ in range(draw(st.integers(1, max_steps))):
+        if shape.slots and draw(st.booleans()):  # repeat an entry elsewhere in the array
+            source, target = draw(st.sampled_from(shape.slots)), draw(st.sampled_from(shape.slots))
+            size = 2 * shape.word
+            data[target:target + size] = original[source:source + size]
+            continue
+        at, size = draw(st.sampled_from(shape.fields))
+        value = draw(st.one_of(st.sampled_from(shape.values + list(_WORDS)), st.integers(0, 2**64 - 1)))
+        if draw(st.integers(0, 3)) == 0:
+            value += draw(st.sampled_from((-16, -8, -1, 1, 8, 16)))
+        data[at:at + size] = (value % 2 ** (8 * size)).to_bytes(size, "little" if shape.order == "<" else "big")
+    return bytes(data)
+
+
+def prepare(target: str, seed: bytes):
+    """What mutate_for needs about a seed: hot offsets, or the Shape of a structured target."""
+    return structure(target, seed) if target in STRUCTURED else hot_offsets(seed)
+
+
+def mutate_for(target: str, draw: Callable, seed: bytes, prepared) -> bytes:
+    if target in STRUCTURED:
+        return mutate_structure(draw, seed, prepared)
+    return mutate(draw, seed, prepared)
+
+
 # -- one input through the scanner ----------------------------------------------------------
 def place(target: str, data: bytes, workdir: Path) -> Path:
     """Write the input where the target expects it; the path to scan."""
@@ -287,7 +423,7 @@ def run_hypothesis(target: str, runs: int, seconds: float | None, save: Path) ->
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import strategies as st
 
-    corpus = [(seed, hot_offsets(seed)) for seed in seeds(target)]
+    corpus = [(seed, prepare(target, seed)) for seed in seeds(target)]
     failure: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory(prefix="lgg-fuzz-") as scratch:
         workdir = Path(scratch)
@@ -301,7 +437,7 @@ def run_hypothesis(target: str, runs: int, seconds: float | None, save: Path) ->
         @given(st.data())
         def fuzz(data) -> None:
             seed, hot = data.draw(st.sampled_from(corpus))
-            mutant = mutate(data.draw, seed, hot)
+            mutant = mutate_for(target, data.draw, seed, hot)
             try:
                 run_target(target, mutant, workdir)
             except BaseException:

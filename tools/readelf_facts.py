@@ -256,3 +256,26 @@ def readelf_facts(path: Path) -> dict[str, Any]:
         "undefined_versioned_symbols": undefined,
         "comment": comment,
     }
+
+
+# readelf -h "OS/ABI:" text and readelf -n note owners -> the ElfInfo.os_abi vocabulary.
+_OS_ABI_TEXT = {"UNIX - System V": None, "UNIX - GNU": None, "UNIX - FreeBSD": "freebsd",
+                "UNIX - NetBSD": "netbsd", "UNIX - OpenBSD": "openbsd", "UNIX - Solaris": "solaris"}
+_NOTE_OWNERS = {"FreeBSD": "freebsd", "NetBSD": "netbsd", "OpenBSD": "openbsd", "Android": "android"}
+
+
+def os_abi(path: Path) -> str:
+    """The system the file is for, as readelf shows it: OS/ABI, else a note owner that only
+    that system writes, else an NT_GNU_ABI_TAG naming another OS, else "linux"."""
+    osabi = re.search(r"OS/ABI:\s*(?P<text>.+)", _run_readelf(path, "-h")).group("text").strip()
+    if _OS_ABI_TEXT.get(osabi, osabi):
+        return _OS_ABI_TEXT.get(osabi, osabi)
+    notes = _run_readelf(path, "-n")
+    for line in notes.splitlines():
+        owner = line.split()[0] if line.strip() else ""
+        if owner in _NOTE_OWNERS:
+            return _NOTE_OWNERS[owner]
+        tag = re.match(r"\s*OS:\s*(?P<os>\w+)", line)  # the NT_GNU_ABI_TAG line under its "GNU" owner
+        if tag and tag.group("os") != "Linux":
+            return tag.group("os").lower()
+    return "linux"

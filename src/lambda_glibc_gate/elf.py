@@ -3,7 +3,12 @@
 ld.so never looks at section headers: it walks the program headers, the PT_DYNAMIC
 array and the version tables those point at. We do the same, so a stripped binary
 with no section headers is judged exactly like its unstripped twin, and section
-headers that lie cannot change the verdict. Headers, the dynamic array and the version
+headers that lie cannot change the verdict. We read them as ld.so does too: the dynamic
+array at PT_DYNAMIC's p_vaddr (never p_offset) up to DT_NULL, the last entry of a
+single-valued tag winning (elf/get-dynamic-info.h), and the version chains followed
+through vn_next / vna_next / vd_next to 0, never bounded by DT_VERNEEDNUM, vn_cnt or
+DT_VERDEFNUM (elf/dl-version.c). Our own caps are only sanity bounds: a file that
+exceeds one is MalformedElf, never read as if it ended there. Headers, the dynamic array and the version
 tables are read with `struct` directly (pyelftools' object per header costs milliseconds
 per file, the largest cost for packages of many small files); pyelftools names machines
 we do not know and reads the section headers in the one case ld.so's own tables cannot
@@ -47,6 +52,7 @@ VER_FLG_BASE, VER_FLG_WEAK = 0x1, 0x2
 VERSYM_HIDDEN = 0x8000
 SHT_DYNSYM = 11
 PT_LOAD, PT_DYNAMIC, PT_INTERP, PT_NOTE = 1, 2, 3, 4
+NT_GNU_ABI_TAG = 1  # "GNU" note: word 0 is the OS (elf/elf.h ELF_NOTE_OS_*), then the kernel version
 
 # Bounds for hostile files: real binaries stay far below these.
 MAX_PROGRAM_HEADERS = 4096
@@ -54,7 +60,34 @@ MAX_DYNAMIC_ENTRIES = 65536
 MAX_VERSION_ENTRIES = 65536
 MAX_SYMBOLS = 4_000_000
 MAX_STRING = 4096
+MAX_NOTES = 4096  # notes in all PT_NOTE segments together
 MAX_SYMBOLS_PER_VERSION = 200  # kept for messages; the count is kept separately
+# EI_OSABI (elf/elf.h ELFOSABI_*). 0 (SYSV) and 3 (GNU) are what glibc's ld.so accepts
+# (VALID_ELF_OSABI); the others name the system the file was built for.
+OS_ABIS = {
+    1: "hpux",
+    2: "netbsd",
+    6: "solaris",
+    7: "aix",
+    8: "irix",
+    9: "freebsd",
+    10: "tru64",
+    11: "modesto",
+    12: "openbsd",
+    13: "openvms",
+    14: "nsk",
+    15: "aros",
+    16: "fenixos",
+    17: "cloudabi",
+    18: "openvos",
+    97: "arm",
+    255: "standalone",
+}
+# NT_GNU_ABI_TAG's OS word (ELF_NOTE_OS_LINUX, _GNU, _SOLARIS2, _FREEBSD).
+GNU_ABI_TAG_OS = {0: "linux", 1: "hurd", 2: "solaris", 3: "freebsd"}
+# Note owners that only their own system writes (FreeBSD crtbrand .note.tag, NetBSD/OpenBSD
+# .note.netbsd.ident / .note.openbsd.ident, Android's .note.android.ident).
+NOTE_OWNER_OS = {b"FreeBSD": "freebsd", b"NetBSD": "netbsd", b"OpenBSD": "openbsd", b"Android": "android"}
 # Toolchain strings: executables are searched whole; libraries (where a whole-file search costs
 # more than all the rest of the walk) only in windows of this size.
 MARKER_WINDOW = 64 * 1024
@@ -73,6 +106,9 @@ class VersionNeed:
     weak: bool  # VER_FLG_WEAK: ld.so only warns when it is missing
     symbols: tuple[str, ...] = ()  # undefined dynamic symbols with this version
     symbol_count: int = 0  # may exceed len(symbols) (capped for memory)
+    # vna_hash == elf_hash(version): ld.so's match_symbol compares the hash before the name,
+    # so a need whose hash is wrong is never satisfied, whatever the library defines.
+    hash_matches: bool = True
 
 
 @dataclass(frozen=True)
@@ -93,6 +129,13 @@ class ElfInfo:
     has_section_headers: bool = False
     exports: frozenset[str] = field(default_factory=frozenset)  # marker exports found
     markers: frozenset[str] = field(default_factory=frozenset)  # "rust", "go" evidence
+    # The system the file is for: "linux" (EI_OSABI SYSV or GNU, and no note naming another
+    # system), else "freebsd", "netbsd", "openbsd", "solaris", "hurd", "android", ... from
+    # EI_OSABI, then the PT_NOTE notes (NT_GNU_ABI_TAG's OS word, FreeBSD/NetBSD/OpenBSD tags).
+    os_abi: str = "linux"
+    # NT_GNU_ABI_TAG's minimum kernel ("3.2.0"); glibc < 2.36's ld.so (open_verify) skips a
+    # library whose tag names another OS or a kernel newer than the running one.
+    abi_tag_kernel: str | None = None
 
     @property
     def is_executable(self) -> bool:
@@ -185,12 +228,14 @@ class _Reader:
             raise MalformedElf("truncated ELF header")
         fields = struct.unpack_from(self.order + layout.format[1:], data, 16)
         self.header = dict(zip(_HEADER_FIELDS, fields, strict=True))
-        self.loads: list[tuple[int, int, int]] = []  # (vaddr, filesz, offset)
+        self.loads: list[tuple[int, int, int, int]] = []  # (vaddr, filesz, offset, memsz)
+        # ld.so adds a Verneed's vn_next to a pointer: it wraps at 2**32 in a 32-bit process.
+        self.address_mask = (1 << self.bits) - 1
 
     # -- helpers -----------------------------------------------------------------------
     def _offset(self, address: int, size: int = 1) -> int:
         """Virtual address -> file offset through PT_LOAD, as the loader maps it."""
-        for vaddr, filesz, offset in self.loads:
+        for vaddr, filesz, offset, _ in self.loads:
             if vaddr <= address and address + size <= vaddr + filesz:
                 return address - vaddr + offset
         raise MalformedElf(f"address {address:#x} is outside every loaded segment")
@@ -208,6 +253,11 @@ class _Reader:
             raise MalformedElf("unterminated string in the dynamic string table")
         return _text(self.data[start:end])
 
+    def _raw_string(self, index: int) -> bytes:
+        """The bytes of a string _string has already checked (for the ELF hash)."""
+        start = self.strtab + index
+        return self.data[start : self.data.find(b"\0", start)]
+
     # -- the walk ------------------------------------------------------------------------
     def read(self) -> ElfInfo:
         header = self.header
@@ -223,20 +273,24 @@ class _Reader:
 
         interpreter = None
         dynamic: tuple[int, int] | None = None
-        notes: list[tuple[int, int]] = []
+        notes: list[tuple[int, int, int]] = []
         headers = self._program_headers(header["e_phoff"], phnum, header["e_phentsize"])
-        for p_type, p_offset, p_vaddr, p_filesz in headers:
+        for p_type, p_offset, p_vaddr, p_filesz, p_memsz, p_align in headers:
             if p_type == PT_LOAD:
-                self.loads.append((p_vaddr, p_filesz, p_offset))
+                self.loads.append((p_vaddr, p_filesz, p_offset, p_memsz))
             elif p_type == PT_INTERP:
                 self._check_range(p_offset, p_filesz, "PT_INTERP")
                 raw = self.data[p_offset : p_offset + min(p_filesz, MAX_STRING)]
+                if b"\0" not in raw:  # the kernel refuses an unterminated path (binfmt_elf)
+                    raise MalformedElf("PT_INTERP is not a NUL-terminated path")
                 interpreter = _text(raw.split(b"\0", 1)[0])
             elif p_type == PT_DYNAMIC:
-                dynamic = (p_offset, p_filesz)
+                # ld.so keeps the last PT_DYNAMIC (each one overwrites l_ld) and uses its p_vaddr
+                dynamic = (p_vaddr, p_filesz)
             elif p_type == PT_NOTE:
-                notes.append((p_offset, p_filesz))
+                notes.append((p_offset, p_filesz, p_align))
 
+        os_abi, kernel = self._os_abi(notes)
         info = dict(
             machine=machine,
             elf_class=self.bits,
@@ -244,11 +298,52 @@ class _Reader:
             elf_type=elf_type.get(header["e_type"], "other"),
             interpreter=interpreter,
             has_section_headers=header["e_shoff"] != 0 and header["e_shnum"] != 0,
-            markers=_markers(self.data, self._marker_windows(header["e_type"] == 2 or interpreter, notes)),
+            markers=_markers(
+                self.data,
+                self._marker_windows(header["e_type"] == 2 or interpreter, [(o, n) for o, n, _ in notes]),
+            ),
+            os_abi=os_abi,
+            abi_tag_kernel=kernel,
         )
         if dynamic is not None:
             info.update(self._read_dynamic(*dynamic))
         return ElfInfo(**info)
+
+    def _os_abi(self, notes: list[tuple[int, int, int]]) -> tuple[str, str | None]:
+        """(os_abi, NT_GNU_ABI_TAG kernel): EI_OSABI when it names a system, else the first
+        note naming one, else "linux". Notes are walked as glibc's open_verify walks them
+        (ELF_NOTE_NEXT_OFFSET with the segment's alignment); a note that does not fit ends its
+        segment's walk, as there."""
+        os_abi = OS_ABIS.get(self.data[7]) if self.data[7] not in (0, 3) else None
+        if os_abi is None and self.data[7] not in (0, 3):
+            os_abi = f"osabi-{self.data[7]}"
+        kernel = None
+        seen = 0
+        for offset, size, align in notes:
+            align = 8 if align == 8 else 4
+            end = min(offset + size, len(self.data))
+            position = offset
+            while position + 12 <= end:
+                seen += 1
+                if seen > MAX_NOTES:
+                    raise MalformedElf(f"more than {MAX_NOTES} notes in PT_NOTE")
+                namesz, descsz, note_type = struct.unpack_from(self.order + "III", self.data, position)
+                name_at = position + 12
+                desc_at = name_at + _align(namesz, align)
+                following = desc_at + _align(descsz, align)
+                if following > end:
+                    break
+                name = self.data[name_at : name_at + namesz].rstrip(b"\0")
+                if name == b"GNU" and note_type == NT_GNU_ABI_TAG and descsz >= 16 and kernel is None:
+                    os_word, *version = struct.unpack_from(self.order + "IIII", self.data, desc_at)
+                    kernel = ".".join(str(part) for part in version)
+                    note_os = GNU_ABI_TAG_OS.get(os_word, f"gnu-abi-os-{os_word}")
+                else:
+                    note_os = NOTE_OWNER_OS.get(name)
+                if os_abi is None and note_os not in (None, "linux"):
+                    os_abi = note_os
+                position = following
+        return os_abi or "linux", kernel
 
     def _marker_windows(self, executable: object, notes: list[tuple[int, int]]) -> list[tuple[int, int]] | None:
         """(offset, size) to search for toolchain strings; None: the whole file.
@@ -259,14 +354,14 @@ class _Reader:
         rustc writes "rustc version", kept by `strip`)."""
         if executable:
             return None
-        windows = [(offset, min(filesz, MARKER_WINDOW)) for _, filesz, offset in self.loads]
+        windows = [(offset, min(filesz, MARKER_WINDOW)) for _, filesz, offset, _ in self.loads]
         windows += [(offset, min(size, MARKER_WINDOW)) for offset, size in notes]
-        loaded_end = max((offset + filesz for _, filesz, offset in self.loads), default=0)
+        loaded_end = max((offset + filesz for _, filesz, offset, _ in self.loads), default=0)
         windows.append((loaded_end, MARKER_WINDOW))
         return windows
 
     def _program_headers(self, phoff: int, phnum: int, phentsize: int) -> list[tuple[int, ...]]:
-        """(p_type, p_offset, p_vaddr, p_filesz) of each program header, read with struct:
+        """(p_type, p_offset, p_vaddr, p_filesz, p_memsz, p_align) of each program header, read with struct:
         pyelftools' segment objects parse the section headers too (its DynamicSegment looks
         for .dynstr), so section headers past the end of the file would fail a binary that
         ld.so loads."""
@@ -274,47 +369,79 @@ class _Reader:
         if phnum and phentsize != expected:
             # ld.so's own check: "ELF file's phentsize not the expected size"
             raise MalformedElf(f"program header entries of {phentsize} bytes, expected {expected}")
-        fmt = self.order + ("I4xQQ8xQ" if self.bits == 64 else "III4xI")
+        fmt = self.order + ("I4xQQ8xQQQ" if self.bits == 64 else "III4xII4xI")
         return [struct.unpack_from(fmt, self.data, phoff + index * expected) for index in range(phnum)]
 
-    def _read_dynamic(self, offset: int, size: int) -> dict:
+    def _dynamic_entries(self, address: int) -> list[tuple[int, int]]:
+        """(d_tag, d_val) up to DT_NULL, read where ld.so reads them: at p_vaddr in the mapped
+        image (rtld.c / dl-load.c: l_ld = l_addr + p_vaddr; p_offset is never used), walked
+        by elf_get_dynamic_info until DT_NULL whatever p_filesz says."""
         entry = 16 if self.bits == 64 else 8
-        # ld.so walks the array up to DT_NULL: an absurd p_filesz must not fail a file whose
-        # entries are all there (the loop below stops at the end of the file).
-        self._check_range(offset, min(size, entry), "PT_DYNAMIC")
-        count = min(size // entry, MAX_DYNAMIC_ENTRIES)
-        fmt = self.order + ("qQ" if self.bits == 64 else "iI")
-        tags: dict[int, int] = {}
-        strings: dict[int, list[int]] = {DT_NEEDED: [], DT_RPATH: [], DT_RUNPATH: []}
-        for index in range(count):
-            start = offset + index * entry
-            if start + entry > len(self.data):
-                raise MalformedElf("PT_DYNAMIC runs past the end of the file")
-            tag, value = struct.unpack_from(fmt, self.data, start)
+        segment = next((load for load in self.loads if load[0] <= address < load[0] + max(load[1], load[3])), None)
+        if segment is None:
+            raise MalformedElf(f"PT_DYNAMIC at {address:#x} is outside every loaded segment")
+        vaddr, filesz, offset, memsz = segment
+        start = offset + address - vaddr
+        file_end = offset + filesz  # past it, up to p_memsz, the mapping is zero: a DT_NULL
+        self._check_range(offset, filesz, "the segment holding PT_DYNAMIC")
+        zero_end = offset + max(filesz, memsz)
+        layout = struct.Struct(self.order + ("qQ" if self.bits == 64 else "iI"))
+        # The file's bytes from p_vaddr on (no copy), at most one entry past the cap.
+        end = min(file_end, start + (MAX_DYNAMIC_ENTRIES + 1) * entry)
+        end -= (end - start) % entry
+        entries: list[tuple[int, int]] = []
+        for tag, value in layout.iter_unpack(memoryview(self.data)[start:end]):
             if tag == DT_NULL:
-                break
-            if tag in strings:
-                strings[tag].append(value)
+                return entries
+            entries.append((tag, value))
+        if len(entries) > MAX_DYNAMIC_ENTRIES:
+            raise MalformedElf(f"more than {MAX_DYNAMIC_ENTRIES} dynamic entries before DT_NULL")
+        # Past p_filesz the mapping holds zeros up to p_memsz: an entry cut there ends in zeros,
+        # and a whole zero entry is DT_NULL.
+        if end < file_end:
+            tag, value = layout.unpack(self.data[end:file_end].ljust(entry, b"\0"))
+            if end + entry > zero_end:
+                raise MalformedElf("the dynamic array runs past its segment without DT_NULL")
+            if tag == DT_NULL:
+                return entries
+            entries.append((tag, value))
+            end += entry
+        if end + entry <= zero_end and len(entries) <= MAX_DYNAMIC_ENTRIES:
+            return entries
+        raise MalformedElf("the dynamic array runs past its segment without DT_NULL")
+
+    def _read_dynamic(self, address: int, size: int) -> dict:
+        if size == 0:
+            # dl-load.c skips a PT_DYNAMIC with p_filesz 0 (separate debuginfo files)
+            return {"has_dynamic": True}
+        # elf_get_dynamic_info: info[tag] = dyn for every entry, so the LAST entry of a
+        # single-valued tag wins (DT_STRTAB, DT_VERNEED, DT_SONAME, DT_RPATH, DT_RUNPATH, ...);
+        # DT_NEEDED is walked in order by _dl_map_object_deps.
+        tags: dict[int, int] = {}
+        needed: list[int] = []
+        for tag, value in self._dynamic_entries(address):
+            if tag == DT_NEEDED:
+                needed.append(value)
             else:
-                tags.setdefault(tag, value)
+                tags[tag] = value
 
         if DT_STRTAB not in tags:
-            if any(strings.values()) or DT_SONAME in tags:
+            if needed or DT_SONAME in tags or DT_RPATH in tags or DT_RUNPATH in tags:
                 raise MalformedElf("dynamic section has names but no DT_STRTAB")
             return {"has_dynamic": True}
         strsz = tags.get(DT_STRSZ, 0)
         strtab = self._offset(tags[DT_STRTAB], max(strsz, 1))
         self._check_range(strtab, strsz, "DT_STRTAB")
+        self.strtab = strtab
 
         def name(index: int) -> str:
             return self._string(strtab, strsz, index)
 
         def paths(tag: int) -> tuple[str, ...]:
-            # RPATH / RUNPATH strings are colon-separated lists; keep entries in order.
-            out: list[str] = []
-            for index in strings[tag]:
-                out.extend(part for part in name(index).split(":") if part)
-            return tuple(out)
+            # The one (last) RPATH / RUNPATH string, a colon-separated list; entries in order.
+            if tag not in tags:
+                return ()
+            return tuple(part for part in name(tags[tag]).split(":") if part)
 
         flags_1 = tags.get(DT_FLAGS_1, 0)
         needs, versions_by_index = self._read_verneed(tags, name)
@@ -327,12 +454,13 @@ class _Reader:
                 weak=weak,
                 symbols=tuple(symbols.get(index, ([], 0))[0]),
                 symbol_count=symbols.get(index, ([], 0))[1],
+                hash_matches=hash_matches,
             )
-            for index, (library, version, weak) in needs
+            for index, (library, version, weak, hash_matches) in needs
         )
         return {
             "has_dynamic": True,
-            "needed": tuple(name(index) for index in strings[DT_NEEDED]),
+            "needed": tuple(name(index) for index in needed),
             "rpath": paths(DT_RPATH),
             "runpath": paths(DT_RUNPATH),
             "soname": name(tags[DT_SONAME]) if DT_SONAME in tags else None,
@@ -346,60 +474,72 @@ class _Reader:
         }
 
     def _read_verneed(self, tags: dict[int, int], name) -> tuple[list, dict[int, str]]:
-        """Elf_Verneed / Elf_Vernaux chains (16 bytes each in both classes)."""
+        """Elf_Verneed / Elf_Vernaux chains (16 bytes each in both classes), walked as
+        _dl_check_map_versions walks them: vn_next and vna_next until 0. DT_VERNEEDNUM and
+        vn_cnt are never read by ld.so, so they bound nothing here either."""
         if DT_VERNEED not in tags:
             return [], {}
-        limit = min(tags.get(DT_VERNEEDNUM, MAX_VERSION_ENTRIES), MAX_VERSION_ENTRIES)
-        position = self._offset(tags[DT_VERNEED], 16)
-        needs: list[tuple[int, tuple[str, str, bool]]] = []
+        address = tags[DT_VERNEED]
+        needs: list[tuple[int, tuple[str, str, bool, bool]]] = []
         seen: set[int] = set()
-        total = 0
-        for _ in range(limit):
-            if position in seen:
+        first = True
+        while True:
+            if address in seen:
                 raise MalformedElf("cyclic version-need chain (vn_next)")
-            seen.add(position)
-            self._check_range(position, 16, "version need")
-            _, cnt, file_name, aux, next_offset = struct.unpack_from(self.order + "HHIII", self.data, position)
+            seen.add(address)
+            position = self._offset(address, 16)
+            vn_version, _, file_name, aux, next_offset = struct.unpack_from(self.order + "HHIII", self.data, position)
+            if first and vn_version != 1:  # ld.so checks the first record only
+                raise MalformedElf(f"unsupported version {vn_version} of Verneed record")
+            first = False
             library = name(file_name)
-            aux_position = position + aux
+            aux_address = (address + aux) & self.address_mask
             aux_seen: set[int] = set()
-            for _ in range(cnt):
-                total += 1
-                if total > MAX_VERSION_ENTRIES or aux_position in aux_seen:
-                    raise MalformedElf("cyclic or oversized version-need chain (vna_next)")
-                aux_seen.add(aux_position)
-                self._check_range(aux_position, 16, "version need entry")
-                _, flags, other, vna_name, vna_next = struct.unpack_from(self.order + "IHHII", self.data, aux_position)
-                needs.append((other & 0x7FFF, (library, name(vna_name), bool(flags & VER_FLG_WEAK))))
+            while True:
+                if len(needs) >= MAX_VERSION_ENTRIES:
+                    raise MalformedElf(f"more than {MAX_VERSION_ENTRIES} version needs")
+                if aux_address in aux_seen:
+                    raise MalformedElf("cyclic version-need chain (vna_next)")
+                aux_seen.add(aux_address)
+                aux_position = self._offset(aux_address, 16)
+                vna_hash, flags, other, vna_name, vna_next = struct.unpack_from(
+                    self.order + "IHHII", self.data, aux_position
+                )
+                version = name(vna_name)
+                hash_matches = vna_hash == elf_hash(self._raw_string(vna_name))
+                needs.append((other & 0x7FFF, (library, version, bool(flags & VER_FLG_WEAK), hash_matches)))
                 if vna_next == 0:
                     break
-                aux_position += vna_next
+                aux_address = (aux_address + vna_next) & self.address_mask
             if next_offset == 0:
                 break
-            position += next_offset
-        return needs, {index: version for index, (_, version, _) in needs}
+            address = (address + next_offset) & self.address_mask
+        return needs, {index: version for index, (_, version, _, _) in needs}
 
     def _read_verdef(self, tags: dict[int, int], name) -> tuple[str, ...]:
-        """Elf_Verdef (20 bytes) / Elf_Verdaux (8 bytes): versions this object defines."""
+        """Elf_Verdef (20 bytes) / Elf_Verdaux (8 bytes): versions this object defines, walked
+        to vd_next == 0 as _dl_check_map_versions and match_symbol do (DT_VERDEFNUM and
+        vd_cnt unused; the first Verdaux names the version)."""
         if DT_VERDEF not in tags:
             return ()
-        limit = min(tags.get(DT_VERDEFNUM, MAX_VERSION_ENTRIES), MAX_VERSION_ENTRIES)
-        position = self._offset(tags[DT_VERDEF], 20)
+        address = tags[DT_VERDEF]
         defined: list[str] = []
         seen: set[int] = set()
-        for _ in range(limit):
-            if position in seen:
+        while True:
+            if address in seen:
                 raise MalformedElf("cyclic version-definition chain (vd_next)")
-            seen.add(position)
-            self._check_range(position, 20, "version definition")
-            _, flags, _, cnt, _, aux, next_offset = struct.unpack_from(self.order + "HHHHIII", self.data, position)
-            if cnt and not flags & VER_FLG_BASE:
-                self._check_range(position + aux, 8, "version definition name")
-                (vda_name,) = struct.unpack_from(self.order + "I", self.data, position + aux)
+            if len(seen) >= MAX_VERSION_ENTRIES:
+                raise MalformedElf(f"more than {MAX_VERSION_ENTRIES} version definitions")
+            seen.add(address)
+            position = self._offset(address, 20)
+            _, flags, _, _, _, aux, next_offset = struct.unpack_from(self.order + "HHHHIII", self.data, position)
+            if not flags & VER_FLG_BASE:
+                aux_position = self._offset((address + aux) & self.address_mask, 8)
+                (vda_name,) = struct.unpack_from(self.order + "I", self.data, aux_position)
                 defined.append(name(vda_name))
             if next_offset == 0:
                 break
-            position += next_offset
+            address = (address + next_offset) & self.address_mask
         return tuple(defined)
 
     def _symbol_count(self, tags: dict[int, int]) -> int:
@@ -493,6 +633,21 @@ _HEADER_FIELDS = (
 )
 _HEADER_64 = struct.Struct("<HHIQQQIHHHHHH")  # the byte order is replaced per file; sizes match
 _HEADER_32 = struct.Struct("<HHIIIIIHHHHHH")
+
+
+def _align(size: int, alignment: int) -> int:
+    return (size + alignment - 1) & ~(alignment - 1)
+
+
+def elf_hash(name: bytes) -> int:
+    """The SysV ELF hash (glibc dl-hash.h _dl_elf_hash), as vna_hash / vd_hash hold it."""
+    value = 0
+    for byte in name:
+        value = (value << 4) + byte
+        high = value & 0xF0000000
+        value ^= high >> 24
+        value &= ~high
+    return value & 0xFFFFFFFF
 
 
 def _machine_name(number: int) -> str:
