@@ -309,6 +309,23 @@ def test_cxx_glibc_failure_gets_zig_cxx_not_static_libstdcxx():
     assert any("-static-libstdc++" in f.code for f in alone)
 
 
+@pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++")
+def test_static_libstdcxx_caveat_names_what_a_newer_host_binds(tmp_path, make_zip):
+    # The -static-libstdc++ fix says what it binds on a host newer than the runtime: check it here.
+    import os
+
+    host = os.confstr("CS_GNU_LIBC_VERSION").split()[-1]
+    if tuple(map(int, host.split("."))) <= (2, 34):
+        pytest.skip("this host's glibc is not newer than provided.al2023's")
+    fix = next(f for f in advice.libstdcxx_fixes(context(toolchain="c++")) if "-static-libstdc++" in f.code)
+    shutil.copy(SOURCES / "condvar.cpp", tmp_path / "bootstrap.cpp")
+    shell(fix.code, tmp_path, "make -s bootstrap CXXFLAGS=-std=c++17 LDLIBS=-pthread")
+    report = run(make_zip({"bootstrap": (tmp_path / "bootstrap").read_bytes()}), runtime="provided.al2023")
+    for finding in report.all_findings():
+        for symbol in finding.symbols:
+            assert symbol in fix.title, (symbol, fix.title)
+
+
 # -- cargo-lambda keeps the user's flags ---------------------------------------------------------------
 
 

@@ -66,17 +66,22 @@ class Needs:
 
     symbols: tuple[str, ...]  # every symbol bound to a failing version
     complete: bool  # every failing version lists all its symbols (none capped, none symbol-less)
+    # Weak undefined symbols: a link against a glibc without them still succeeds (they stay
+    # null, as Rust std's statx / gettid expect), so they never make a relink impossible.
+    weak: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, needs: Sequence[object]) -> Needs:
         symbols: list[str] = []
+        weak: set[str] = set()
         complete = bool(needs)
         for need in needs:
             names = tuple(getattr(need, "symbols", ()))
             symbols.extend(names)
+            weak.update(getattr(need, "weak_symbols", ()))
             if not names or getattr(need, "symbol_count", 0) > len(names):
                 complete = False
-        return cls(tuple(dict.fromkeys(symbols)), complete)
+        return cls(tuple(dict.fromkeys(symbols)), complete, frozenset(weak))
 
 
 def glibc_fixes(
@@ -95,7 +100,7 @@ def glibc_fixes(
     target = ctx.glibc_available
     facts = Needs.of(needs)
     # Symbols the runtime's glibc lacks at every version: no relink against it can link them.
-    absent = glibc_symbols.missing_at(facts.symbols, target, ctx.architecture)
+    absent = [s for s in glibc_symbols.missing_at(facts.symbols, target, ctx.architecture) if s not in facts.weak]
     if ctx.toolchain == "python-extension":
         fixes.append(_pip_fix(ctx))
     elif ctx.toolchain == "node-addon":
@@ -312,7 +317,7 @@ def _c_rewrite_fixes(ctx: Context, absent: Sequence[str]) -> list[Fix]:
 
 
 def pip_fix(
-    python: str,
+    python: str | None,
     glibc: str,
     architecture: str,
     target_dir: str = "package/",
@@ -335,9 +340,11 @@ def pip_fix(
         platforms.append(f"manylinux_{tag}_{arch}")
         if tag in MANYLINUX_LEGACY:
             platforms.append(f"{MANYLINUX_LEGACY[tag]}_{arch}")
+    # Without a known Python, pip's own interpreter version is the one it picks wheels for.
+    version = f"--python-version {python} " if python else ""
     lines = [
         "pip install --upgrade --only-binary=:all: --implementation cp "
-        f"--python-version {python} --target {shlex.quote(target_dir)} -r requirements.txt"
+        f"{version}--target {shlex.quote(target_dir)} -r requirements.txt"
     ]
     for start in range(0, len(platforms), PLATFORMS_PER_LINE):
         lines.append("  " + " ".join(f"--platform {p}" for p in platforms[start : start + PLATFORMS_PER_LINE]))
@@ -361,7 +368,7 @@ def _pip_fix(ctx: Context) -> Fix:
     package = getattr(ctx.package, "name", None)
     what = f"{package}'s wheel" if package else "the wheels"
     return pip_fix(
-        ctx.language_version or "3.12",
+        ctx.language_version,
         ctx.glibc_available,
         ctx.architecture,
         _pip_target(ctx),
@@ -418,7 +425,7 @@ def arch_fixes(toolchain: str, binary_arch: str, function_arch: str, glibc: str)
             f"Build for {function_arch}",
             f"GOOS=linux GOARCH={GOARCH[function_arch]} go build -tags lambda.norpc -o bootstrap .",
         ),
-        "python-extension": pip_fix("3.12", glibc, function_arch, title=f"Install {function_arch} wheels"),
+        "python-extension": pip_fix(None, glibc, function_arch, title=f"Install {function_arch} wheels"),
         "node-addon": Fix(
             f"Install {function_arch} binaries",
             f"npm install --os=linux --cpu={NPM_CPU[function_arch]} --libc=glibc",
@@ -458,15 +465,17 @@ def libstdcxx_fixes(ctx: Context, glibc_failing: bool = False) -> tuple[Fix, ...
     )
     if glibc_failing:
         return (zig,)
+    # Measured on a glibc 2.36 host (GCC 12): the static libstdc++ and libgcc bind arc4random@2.36
+    # (std::random_device) and _dl_find_object@2.35 (the unwinder): so only where glibc <= runtime's.
     return (
         zig,
+        *_build_image_fix(target),
         Fix(
-            "Or link libstdc++ and libgcc statically (on a build host with glibc >= 2.35, GCC >= 12's "
-            "static unwinder adds _dl_find_object@GLIBC_2.35: use zig or the runtime's OS there)",
+            f"Or, on a build host whose glibc is <= {target}, link libstdc++ and libgcc statically "
+            "(on a newer one they bind _dl_find_object@GLIBC_2.35 and arc4random@GLIBC_2.36)",
             'export LDFLAGS="-static-libstdc++ -static-libgcc"\n'
             "# then rebuild from clean: make, cmake (new build folder) and ./configure read LDFLAGS",
         ),
-        *_build_image_fix(target),
     )
 
 
