@@ -480,3 +480,13 @@ def test_a_large_record_is_read_by_the_package_index_limit_not_refused(make_zip)
     # THEN no unsafe-archive finding, and the extension is still attributed to foo
     assert rules(report, "error") == []
     assert report.artifacts[0].binaries[0].package.startswith("foo 1.0")
+
+
+def test_rust_std_weak_symbols_still_fail_say_why_and_a_relink_is_offered(make_zip):
+    # GIVEN Rust std's weak statx / gettid bound to non-weak GLIBC_2.28 / 2.30 needs, on glibc 2.26
+    report = run(make_zip({"bootstrap": elf_fixture("rust_hello-x86_64")}), runtime="provided.al2")
+    finding = only(report, "glibc-too-new")
+    # THEN the message says why a weak symbol fails (ld.so checks the version need) ...
+    assert "are weak symbols, but the version need" in finding.message
+    # ... and a relink against 2.26 is offered first: weak symbols need not exist to link
+    assert finding.fixes[0].code.startswith("cargo lambda build --release --target x86_64-unknown-linux-gnu.2.26")

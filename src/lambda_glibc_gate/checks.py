@@ -541,6 +541,7 @@ def _glibc_too_new(member: str, failing, target: Target, ctx: advice.Context) ->
         message += f" ({'; '.join(bundled)})"
     if any(r == "unknown" for r in releases):
         message += "; no glibc release up to the runtime's defines that GLIBC_ABI tag"
+    message += _weak_symbols_note(failing)
     fixes = advice.glibc_fixes(ctx, required, newer, list(target.runners), [n for n, _ in failing])
     return Finding(
         "glibc-too-new",
@@ -556,6 +557,19 @@ def _glibc_too_new(member: str, failing, target: Target, ctx: advice.Context) ->
             "library": failing[0][0].library,
             **({"newer_runtime": newer.id} if newer is not None else {}),
         },
+    )
+
+
+def _weak_symbols_note(failing: list[tuple[VersionNeed, str]]) -> str:
+    """Why a weak symbol still fails: `nm` shows it weak, but its version need is not."""
+    weak = [(need.version, name) for need, _ in failing for name in need.weak_symbols]
+    if not weak:
+        return ""
+    shown = ", ".join(f"`{name}`" for _, name in weak[:SYMBOLS_IN_MESSAGE])
+    tags = ", ".join(sorted({version for version, _ in weak}, key=_tag_sort, reverse=True))
+    return (
+        f". {shown} {'is a weak symbol' if len(weak) == 1 else 'are weak symbols'}, but the version "
+        f"need ({tags}) is not weak: ld.so checks it at load all the same"
     )
 
 

@@ -50,6 +50,7 @@ DT_VERNEED, DT_VERNEEDNUM = 0x6FFFFFFE, 0x6FFFFFFF
 DF_1_PIE = 0x08000000
 VER_FLG_BASE, VER_FLG_WEAK = 0x1, 0x2
 VERSYM_HIDDEN = 0x8000
+STB_WEAK = 2  # ELF64_ST_BIND(st_info)
 SHT_DYNSYM = 11
 PT_LOAD, PT_DYNAMIC, PT_INTERP, PT_NOTE = 1, 2, 3, 4
 NT_GNU_ABI_TAG = 1  # "GNU" note: word 0 is the OS (elf/elf.h ELF_NOTE_OS_*), then the kernel version
@@ -106,6 +107,9 @@ class VersionNeed:
     weak: bool  # VER_FLG_WEAK: ld.so only warns when it is missing
     symbols: tuple[str, ...] = ()  # undefined dynamic symbols with this version
     symbol_count: int = 0  # may exceed len(symbols) (capped for memory)
+    # Of `symbols`, those bound STB_WEAK: the program links and runs without them (Rust std's
+    # statx / gettid), but ld.so still checks this version need unless the need itself is weak.
+    weak_symbols: tuple[str, ...] = ()
     # vna_hash == elf_hash(version): ld.so's match_symbol compares the hash before the name,
     # so a need whose hash is wrong is never satisfied, whatever the library defines.
     hash_matches: bool = True
@@ -452,8 +456,9 @@ class _Reader:
                 library=library,
                 version=version,
                 weak=weak,
-                symbols=tuple(symbols.get(index, ([], 0))[0]),
-                symbol_count=symbols.get(index, ([], 0))[1],
+                symbols=tuple(symbols.get(index, ([], 0, []))[0]),
+                symbol_count=symbols.get(index, ([], 0, []))[1],
+                weak_symbols=tuple(symbols.get(index, ([], 0, []))[2]),
                 hash_matches=hash_matches,
             )
             for index, (library, version, weak, hash_matches) in needs
@@ -583,8 +588,9 @@ class _Reader:
 
     def _symbols_by_version(
         self, tags: dict[int, int], strtab: int, strsz: int, wanted: set[int]
-    ) -> dict[int, tuple[list[str], int]]:
-        """Undefined dynamic symbols grouped by the version index (.gnu.version) they need."""
+    ) -> dict[int, tuple[list[str], int, list[str]]]:
+        """Undefined dynamic symbols grouped by the version index (.gnu.version) they need:
+        (names, count, the names bound STB_WEAK)."""
         if not wanted or DT_VERSYM not in tags or DT_SYMTAB not in tags:
             return {}
         count = self._symbol_count(tags)
@@ -598,20 +604,22 @@ class _Reader:
         versyms = array("H", self.data[versym_at : versym_at + 2 * count])
         if (struct.pack("=H", 1) == struct.pack("<H", 1)) != self.little:
             versyms.byteswap()
-        # Name offset and section index sit at different places in the two classes.
-        fmt = self.order + ("I4xH" if self.bits == 64 else "I8x2xH")
-        grouped: dict[int, tuple[list[str], int]] = {}
+        # Name offset, st_info and section index sit at different places in the two classes.
+        fmt = self.order + ("IBxH" if self.bits == 64 else "I8xBxH")
+        grouped: dict[int, tuple[list[str], int, list[str]]] = {}
         for symbol_index, raw in enumerate(versyms):
             version_index = raw & ~VERSYM_HIDDEN & 0xFFFF
             if version_index not in wanted:
                 continue
-            name_offset, shndx = struct.unpack_from(fmt, self.data, symtab_at + symbol_index * syment)
+            name_offset, info, shndx = struct.unpack_from(fmt, self.data, symtab_at + symbol_index * syment)
             if shndx != 0:  # defined here: not a need
                 continue
-            names, total = grouped.get(version_index, ([], 0))
+            names, total, weak = grouped.get(version_index, ([], 0, []))
             if len(names) < MAX_SYMBOLS_PER_VERSION:
                 names.append(self._string(strtab, strsz, name_offset))
-            grouped[version_index] = (names, total + 1)
+                if info >> 4 == STB_WEAK:
+                    weak.append(names[-1])
+            grouped[version_index] = (names, total + 1, weak)
         return grouped
 
 
