@@ -237,3 +237,16 @@ def test_action_sarif_outside_the_workspace_is_refused(workspace, outside_file):
     assert step.returncode == 0
     assert outside_file.read_text(encoding="utf-8") == SECRET
     assert any("SARIF" in w.message and "outside" in w.message for w in step.warnings())
+
+
+def test_a_root_behind_a_symlink_is_trusted_in_either_spelling(tree, tmp_path):
+    """/tmp -> /private/tmp on macOS: the root itself may be a link; only what is below it counts."""
+    root, _ = tree
+    alias = tmp_path / "alias"
+    alias.symlink_to(root, target_is_directory=True)
+    safe_write.write_text(alias / "a.json", "one", alias)
+    safe_write.write_text(root / "b.json", "two", alias)
+    assert sorted(p.name for p in root.iterdir()) == ["a.json", "b.json"]
+    # A link *in the path* is never trusted, even one that leads back into the root.
+    with pytest.raises(safe_write.UnsafePathError, match="outside"):
+        safe_write.write_text(alias / "c.json", "three", root)

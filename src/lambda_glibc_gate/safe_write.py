@@ -54,9 +54,8 @@ def cli_roots() -> tuple[Path, ...]:
     temp = next((value for value in named if value), None) or ("/tmp" if os.name == "posix" else None)
     if temp is None:
         temp = tempfile.gettempdir()
-    resolved = Path(temp).resolve()
-    if resolved not in roots:
-        roots.append(resolved)
+    if Path(temp).resolve() != roots[0]:
+        roots.append(Path(temp))  # as spelled: /tmp stays /tmp where it is a link (macOS)
     return tuple(roots)
 
 
@@ -64,12 +63,13 @@ def _relative_parts(path: Path, roots: tuple[Path, ...]) -> tuple[Path, list[str
     """The root that holds `path`, and the components below it (`..` kept for the walk).
 
     A relative path is taken from the first root. An absolute one must start with a root as
-    written or as resolved (the root itself may sit behind a trusted symlink, /tmp on macOS).
+    written or as resolved (the root itself may sit behind a trusted symlink, /tmp on macOS):
+    only the components below the root are the untrusted part.
     """
     if not path.is_absolute():
         return roots[0], list(path.parts)
     for root in roots:
-        for spelling in dict.fromkeys((root, Path(os.path.abspath(root)))):
+        for spelling in dict.fromkeys((root, root.resolve())):
             try:
                 return root, list(path.relative_to(spelling).parts)
             except ValueError:
@@ -92,7 +92,7 @@ def write_text(
     """
     if isinstance(roots, Path):
         roots = (roots,)
-    roots = tuple(Path(root).resolve() for root in roots)
+    roots = tuple(Path(os.path.abspath(root)) for root in roots)  # as spelled; resolved above too
     root, parts = _relative_parts(Path(os.fspath(path)), roots)
     parts = [part for part in parts if part not in ("", ".")]
     if not parts or parts[-1] == "..":
