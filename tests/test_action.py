@@ -198,9 +198,10 @@ def test_failing_zip_red_step_annotation_on_runs_on_outputs_summary(workspace):
     report = json.loads((workspace / step.outputs["report"]).read_text(encoding="utf-8"))
     assert step.outputs["report"] == action.REPORT_NAME
     assert report["verdict"] == "fail" and report["max_glibc"] == "2.38"
-    # The summary names the verdict and the line to change.
+    # The summary names the verdict; strlcpy is in no glibc up to 2.35, so no runner fixes it and
+    # the summary names no runs-on line to change.
     assert "2.38" in step.summary
-    assert ".github/workflows/build.yml" in step.summary
+    assert "Build host" not in step.summary
     # The log: one group holding the text report.
     assert step.log.commands[1].command == "group"
     assert any("bootstrap" in line for line in step.log.plain)
@@ -335,6 +336,22 @@ def test_fail_on_never_reports_but_passes(workspace):
     assert step.returncode == 0
     assert step.outputs["verdict"] == "pass"
     assert int(step.outputs["findings"]) >= 1
+    # report only: nothing looks red; the error is a warning annotation, the summary no red cross
+    assert step.errors() == []
+    assert any("glibc-too-new" in a.properties.get("title", "") for a in step.warnings())
+    assert "❌" not in step.summary
+
+
+def test_below_the_threshold_a_finding_is_never_a_red_annotation(workspace):
+    # GIVEN a bootstrap without Unix modes (a warning) and fail-on: error
+    make_zip(workspace / "a.zip", {"bootstrap": elf(GOOD)})
+    with zipfile.ZipFile(workspace / "b.zip", "w") as archive:
+        info = zipfile.ZipInfo("bootstrap")
+        info.create_system, info.external_attr = 0, 0x20  # made on Windows: no modes
+        archive.writestr(info, elf(GOOD))
+    step = run_step(workspace, {"artifacts": "b.zip", "runtime": "provided.al2023"})
+    assert step.returncode == 0 and step.errors() == []
+    assert any("bootstrap-not-executable" in a.properties.get("title", "") for a in step.warnings())
 
 
 def test_annotate_and_summary_can_be_turned_off(workspace):
@@ -776,3 +793,14 @@ def test_the_cargo_lambda_fix_is_the_workflows_own_build_line_with_the_target(wo
     cargo_lines = [line for fix in finding["fixes"] for line in fix["code"].splitlines() if "cargo lambda" in line]
     kept = "cargo lambda build --release --output-format zip --target "
     assert cargo_lines and all(line.startswith(kept) for line in cargo_lines)
+
+
+def test_the_summary_names_the_runs_on_line_to_change_when_an_older_runner_fixes_it(workspace):
+    # GIVEN a binary built on ubuntu-latest whose only 2.38 need is the C23 strtol redirect
+    make_zip(workspace / "target/lambda/api/bootstrap.zip", {"bootstrap": elf("strtol-glibc2.39-x86_64")})
+    step = run_step(workspace, {"artifacts": "target/lambda/**/*.zip"})
+    # THEN (a 2.35 build binds plain strtol) the summary gives the exact new line
+    assert step.returncode == 1
+    line = next(line for line in step.summary.splitlines() if "Build host" in line)
+    assert ".github/workflows/build.yml" in line and f"line {RUNS_ON_LINE}" in line
+    assert "<code>runs-on: ubuntu-latest</code> to <code>runs-on: ubuntu-22.04</code>" in line

@@ -23,7 +23,7 @@ from pathlib import Path
 from lambda_glibc_gate import gha, safe_write, suppress
 from lambda_glibc_gate.archive import UsageError, expand_paths, safe_name
 from lambda_glibc_gate.config import load_ignores
-from lambda_glibc_gate.report import ArtifactReport, Finding, Report
+from lambda_glibc_gate.report import ArtifactReport, Finding, Report, severity_rank
 from lambda_glibc_gate.suppress import IgnoreEntry
 from lambda_glibc_gate.workflow import WorkflowLocation, find_build_line, find_runs_on
 
@@ -54,7 +54,7 @@ REPORT_NAME = "lambda-glibc-gate-report.json"
 TITLE = "lambda-glibc-gate"
 # The runner turns at most 10 errors and 10 warnings per step into annotations, silently
 # dropping the rest, and cuts each message at 4096 characters.
-MAX_ANNOTATIONS = {"error": 10, "warning": 9}  # one warning kept for summary/comment trouble
+MAX_ANNOTATIONS = {"error": 10, "warning": 9, "notice": 10}  # one warning kept for summary/comment trouble
 MAX_MESSAGE = 4000
 MAX_SYMBOLS = 8
 MAX_FIX_LINES = 12
@@ -84,7 +84,7 @@ class Settings:
 
 @dataclass(frozen=True)
 class Annotation:
-    kind: str  # error | warning
+    kind: str  # error | warning | notice (annotation_kind)
     title: str
     message: str
     placed: bool  # on the workflow's runs-on line
@@ -272,9 +272,9 @@ def plan_annotations(report: Report, location: WorkflowLocation | None) -> list[
             by_member.setdefault(finding.member, []).append(finding)
         groups += [(artifact, member, found) for member, found in by_member.items()]
 
-    planned: dict[str, list[Annotation]] = {"error": [], "warning": []}
+    planned: dict[str, list[Annotation]] = {"error": [], "warning": [], "notice": []}
     for artifact, member, found in groups:
-        kind = "error" if any(f.severity == "error" for f in found) else "warning"
+        kind = annotation_kind(found, report.fail_on)
         runtime = artifact.runtime if artifact else str(report.runtime.get("id", ""))
         rules = ", ".join(dict.fromkeys(f.rule for f in found))
         title = f"{TITLE}: {rules}: {_subject(artifact, member)}"
@@ -299,7 +299,7 @@ def plan_annotations(report: Report, location: WorkflowLocation | None) -> list[
         result.append(
             Annotation(
                 kind,
-                f"{TITLE}: and {len(rest)} more {'failing' if kind == 'error' else 'warned'} "
+                f"{TITLE}: and {len(rest)} more {'failing' if kind == 'error' else 'reported'} "
                 "binaries: see the job summary",
                 _cut(f"{len(rest)} more, each in the job summary and the JSON report:\n{names}"),
                 any(item.placed for item in rest),
@@ -308,12 +308,23 @@ def plan_annotations(report: Report, location: WorkflowLocation | None) -> list[
     return result
 
 
+def annotation_kind(findings: Sequence[Finding], fail_on: str) -> str:
+    """Red only for what fails the step: with `fail-on: never` (report only) an error is a
+    warning annotation and a warning a notice; with `fail-on: warning` a warning is red too."""
+    worst = max(severity_rank(f.severity) for f in findings)
+    if fail_on == "never":
+        return "warning" if worst >= severity_rank("error") else "notice"
+    if worst >= severity_rank(fail_on):
+        return "error"
+    return "warning"
+
+
 def emit_annotations(annotations: Sequence[Annotation], location: WorkflowLocation | None) -> None:
     for annotation in annotations:
         place = {}
         if annotation.placed and location is not None:
             place = {"file": location.path, "start_line": location.line}
-        emit = gha.error if annotation.kind == "error" else gha.warning
+        emit = {"error": gha.error, "warning": gha.warning, "notice": gha.notice}[annotation.kind]
         emit(annotation.message, title=annotation.title, **place)
 
 

@@ -128,19 +128,22 @@ def _artifact_glibc(report: Report, artifact: ArtifactReport) -> str | None:
 
 
 def _runtime_phrase(report: Report) -> str:
-    """E.g. `provided.al2023` (glibc 2.34); one entry per distinct runtime when they differ."""
+    """`provided.al2023` (glibc 2.34); with several runtimes (runtime: auto), how many: each row
+    names its own, so one heading never mixes them."""
     seen: dict[str, str | None] = {}
     runtime = report.runtime or {}
     if runtime.get("id") and runtime.get("id") != "auto":
         seen[str(runtime["id"])] = runtime.get("glibc")
     else:
         for artifact in report.artifacts:
-            seen.setdefault(artifact.runtime, _artifact_glibc(report, artifact))
+            if artifact.runtime != "unknown":
+                seen.setdefault(artifact.runtime, artifact.glibc or _artifact_glibc(report, artifact))
     if not seen:
         return "the chosen runtime"
-    return ", ".join(
-        f"{md_code(rid)} (glibc {md_text(glibc)})" if glibc else md_code(rid) for rid, glibc in seen.items()
-    )
+    if len(seen) > 1:
+        return f"{len(seen)} runtimes"
+    ((rid, glibc),) = seen.items()
+    return f"{md_code(rid)} (glibc {md_text(glibc)})" if glibc else md_code(rid)
 
 
 def _is_problem(finding: Finding) -> bool:
@@ -155,79 +158,117 @@ def _problems(report: Report) -> list[tuple[ArtifactReport | None, Finding]]:
     return sorted(found, key=lambda pair: -severity_rank(pair[1].severity))
 
 
+def _fails(finding: Finding, fail_on: str) -> bool:
+    """Does this finding fail the step (fail-on)?"""
+    return fail_on != "never" and severity_rank(finding.severity) >= severity_rank(fail_on)
+
+
+def _icon(finding: Finding, fail_on: str) -> str:
+    """Red only for what fails the step: report-only runs show errors as warnings."""
+    if _fails(finding, fail_on):
+        return ICONS["error"]
+    return ICONS["warning"] if finding.severity in ("error", "warning") else ICONS["note"]
+
+
+def shorten_middle(text: str, limit: int) -> str:
+    """A long path cut in its middle, so that the file name (its end) stays readable."""
+    text = _visible(text, 10_000)
+    if len(text) <= limit:
+        return text
+    tail = (limit - 1) * 2 // 3
+    return text[: limit - 1 - tail] + "…" + text[len(text) - tail :]
+
+
 @dataclass
-class _Row:
-    rank: int  # 2 error, 1 warning, 0 pass/note: failures sort first
-    cells: tuple[str, ...]
+class _Group:
+    """Findings with one cause: same rule, package or library, required and available version,
+    runtime. A 600-file failure of one wheel is one group, one row."""
 
-    def render(self) -> str:
-        return "| " + " | ".join(self.cells) + " |"
+    rule: str
+    cause: str
+    required: str | None
+    available: str | None
+    runtime: str
+    items: list[tuple[ArtifactReport | None, Finding]]
 
+    @property
+    def first(self) -> tuple[ArtifactReport | None, Finding]:
+        return self.items[0]
 
-TABLE_HEADER = (
-    "| Artifact | Binary | Arch | Needs glibc | Runtime has | Result |\n| --- | --- | --- | --- | --- | --- |"
-)
+    def fails(self, fail_on: str) -> bool:
+        return any(_fails(f, fail_on) for _, f in self.items)
 
-
-def _rows(report: Report) -> list[_Row]:
-    rows: list[_Row] = []
-    for artifact in report.artifacts:
-        has = _artifact_glibc(report, artifact)
-        by_member: dict[str | None, list[Finding]] = {}
-        for finding in artifact.findings:
-            by_member.setdefault(finding.member, []).append(finding)
-        for binary in artifact.binaries:
-            findings = by_member.pop(binary.member, [])
-            needs = "static" if binary.static else (binary.glibc_required or "—")
-            rows.append(_row(artifact, binary.member, binary.machine, needs, has, findings, binary.result))
-        # Findings on things that are not readable binaries (the zip itself, a bad ELF file).
-        for member, findings in by_member.items():
-            rows.append(_row(artifact, member, "—", "—", has, findings, "pass"))
-    return sorted(rows, key=lambda row: -row.rank)
+    def rank(self, fail_on: str) -> tuple:
+        worst = max(severity_rank(f.severity) for _, f in self.items)
+        return (not self.fails(fail_on), -worst, -len(self.items), self.rule, self.cause)
 
 
-def _row(
-    artifact: ArtifactReport,
-    member: str | None,
-    machine: str,
-    needs: str,
-    has: str | None,
-    findings: list[Finding],
-    result: str,
-) -> _Row:
-    worst = max((severity_rank(f.severity) for f in findings if not f.suppressed), default=0)
-    if result == "fail":
-        worst = max(worst, 2)
-    elif result == "warning":
-        worst = max(worst, 1)
-    status = {2: "error", 1: "warning"}.get(worst, "pass")
-    rules = sorted({f.rule for f in findings if _is_problem(f)})
-    label = ICONS[status] + " " + ("pass" if status == "pass" else ", ".join(rules) or status)
-    accepted = sorted({f.rule for f in findings if f.suppressed and f.severity != "note"})
-    if accepted:
-        label += f" (accepted: {', '.join(accepted)})"
-    cells = (
-        md_code(artifact.path, 80),
-        md_code(member, 120) if member else "(package)",
-        md_text(machine, 20),
-        md_text(needs, 20),
-        md_text(has, 20) if has else "—",
-        md_text(label, 120),
-    )
-    return _Row(worst, cells)
+def _runtime_label(artifact: ArtifactReport | None) -> str:
+    if artifact is None:
+        return ""
+    return f"{artifact.runtime} (glibc {artifact.glibc})" if artifact.glibc else artifact.runtime
 
 
-def _detail(artifact: ArtifactReport | None, finding: Finding, code_limit: int) -> str:
-    where = "the scan"
-    if artifact is not None:
-        where = f"<code>{html_text(artifact.path, 80)}</code>"
-        if finding.member:
-            where = f"<code>{html_text(finding.member, 120)}</code> in {where}"
-    title = f"{ICONS[finding.severity]} {where}: {html_text(finding.rule, 40)}"
-    if finding.required and finding.available:
-        title += f" (needs {html_text(finding.required, 40)}, runtime has "
-        title += f"{html_text(finding.available, 40)})"
+def _cause(finding: Finding) -> str:
+    details = finding.details or {}
+    return str(details.get("package") or details.get("library") or "")
+
+
+def _groups(report: Report) -> list[_Group]:
+    groups: dict[tuple, _Group] = {}
+    for artifact, finding in _problems(report):
+        runtime = _runtime_label(artifact)
+        key = (finding.rule, finding.severity, _cause(finding), finding.required, finding.available, runtime)
+        if key not in groups:
+            groups[key] = _Group(finding.rule, _cause(finding), finding.required, finding.available, runtime, [])
+        groups[key].items.append((artifact, finding))
+    return sorted(groups.values(), key=lambda group: group.rank(report.fail_on))
+
+
+def _where(artifact: ArtifactReport | None, finding: Finding, limit: int = 90) -> str:
+    """`member` in `artifact`, shortened in the middle; the scan itself when neither."""
+    if artifact is None:
+        return "the scan"
+    if finding.member:
+        return f"{shorten_middle(finding.member, limit)} in {shorten_middle(artifact.path, 50)}"
+    return shorten_middle(artifact.path, limit)
+
+
+TABLE_HEADER = "| | Problem | Where | Needs | Runtime has |\n| --- | --- | --- | --- | --- |"
+CHECKED_HEADER = "| Artifact | Binary | Arch | Needs glibc | Runtime |\n| --- | --- | --- | --- | --- |"
+
+
+def _group_row(group: _Group, fail_on: str) -> str:
+    artifact, finding = group.first
+    problem = md_code(group.rule, 40) + (f" {md_text(group.cause, 80)}" if group.cause else "")
+    where = md_text(_where(artifact, finding, 70), 200)
+    if len(group.items) > 1:
+        where = f"{len(group.items)} files, e.g. {where}"
+    has = md_text(group.available, 30) if group.available else "—"
+    if group.runtime:
+        has = f"{has} ({md_text(group.runtime, 60)})" if group.available else md_text(group.runtime, 60)
+    cells = (_icon(finding, fail_on), problem, where, md_text(group.required or "—", 40), has)
+    return "| " + " | ".join(cells) + " |"
+
+
+MAX_FILES_LISTED = 50  # files named under one group; the JSON report has all of them
+
+
+def _group_detail(group: _Group, fail_on: str, code_limit: int) -> str:
+    artifact, finding = group.first
+    title = f"{_icon(finding, fail_on)} {html_text(group.rule, 40)}"
+    if group.cause:
+        title += f" {html_text(group.cause, 100)}"
+    count = len(group.items)
+    title += f": {html_text(_where(artifact, finding, 80), 200)}" if count == 1 else f": {count} files"
+    if group.required and group.available:
+        title += f" (needs {html_text(group.required, 40)}, runtime has {html_text(group.available, 40)})"
     body = [f"<details><summary>{title}</summary>", "", md_message(finding.message)]
+    if count > 1:
+        listed = [_where(a, f, 160) for a, f in group.items[:MAX_FILES_LISTED]]
+        if count > MAX_FILES_LISTED:
+            listed.append(f"… and {count - MAX_FILES_LISTED} more (the JSON report lists all)")
+        body += ["", f"The {count} files:", "", fenced("\n".join(listed))]
     if finding.symbols:
         shown = [_visible(s, 200) for s in finding.symbols[:MAX_SYMBOLS]]
         more = len(finding.symbols) - len(shown)
@@ -235,35 +276,63 @@ def _detail(artifact: ArtifactReport | None, finding: Finding, code_limit: int) 
             shown.append(f"… and {more} more (the JSON report lists all)")
         body += ["", "Symbols that need it:", "", fenced("\n".join(shown))]
     for fix in finding.fixes:
-        body += [
-            "",
-            f"**{md_text(fix.title, 200)}**",
-            "",
-            fenced(fix.code, fix.language, code_limit),
-        ]
+        body += ["", f"**{md_text(fix.title, 200)}**", "", fenced(fix.code, fix.language, code_limit)]
     body += ["", "</details>"]
     return "\n".join(body)
 
 
-def _locator(report: Report, location: WorkflowLine | None) -> str | None:
-    if location is None or not any(f.rule in BUILD_HOST_RULES for _, f in _problems(report)):
+def _checked_rows(report: Report) -> list[str]:
+    """A passing run's table of what was checked (never-loaded alternatives left out)."""
+    rows = []
+    for artifact in report.artifacts:
+        for binary in artifact.binaries:
+            if binary.result == "not-loaded":
+                continue
+            needs = "static" if binary.static else (binary.glibc_required or "—")
+            cells = (
+                md_code(shorten_middle(artifact.path, 60), 80),
+                md_code(shorten_middle(binary.member, 80), 120),
+                md_text(binary.machine, 20),
+                md_text(needs, 20),
+                md_text(_runtime_label(artifact), 60) or "—",
+            )
+            rows.append("| " + " | ".join(cells) + " |")
+    return rows
+
+
+def _runner_change(groups: list[_Group], fail_on: str) -> str | None:
+    """The exact new build-host line the failing groups' fixes give: a runner (runs-on:) when one
+    fixes them, else the runtime's OS image (container:); None when no build host helps."""
+    lines = [
+        fix.code.splitlines()[0].split("#", 1)[0].strip()
+        for group in groups
+        if group.fails(fail_on)
+        for fix in group.first[1].fixes
+        if fix.code.startswith(("runs-on:", "container:"))
+    ]
+    return next((line for line in lines if line.startswith("runs-on:")), lines[0] if lines else None)
+
+
+def _locator(report: Report, location: WorkflowLine | None, groups: list[_Group]) -> str | None:
+    """Name the line to change only when changing the build host fixes it, with the new line."""
+    if location is None:
+        return None
+    change = _runner_change(groups, report.fail_on)
+    if change is None:
         return None
     value = _visible(str(location.value), 120).strip()
     if not value.startswith("runs-on"):
         value = f"runs-on: {value}"
-    # workflow.WorkflowLocation also says when the job builds inside a `container:` image.
+    where = f"{md_code(location.path, 150)} line {int(location.line)}"
     container = getattr(location, "container", None)
-    builder = (
-        f"the job that built these binaries, inside the container {md_code(str(container), 120)}, "
-        "whose glibc is the one that counts"
-        if container
-        else "the job that built these binaries"
-    )
+    if change.startswith("container:"):
+        now = f", which builds inside {md_code(str(container), 120)}" if container else ""
+        action = f"run the build job in the runtime's own OS: add {md_code(change, 130)} to the job at {where}{now}"
+    else:
+        action = f"in {where} change {md_code(value, 130)} to {md_code(change, 130)}"
     return (
-        f"**Line to change:** {md_code(location.path, 150)} line {int(location.line)}: "
-        f"{md_code(value, 130)}, {builder}. Change it as the fixes below say; an annotation on "
-        "that line does not show in the pull request's diff when the pull request does not "
-        "touch the workflow file."
+        f"**Build host:** {action} (or use a glibc target, below). An annotation on that line does not "
+        "show in the pull request's diff when the pull request does not touch the workflow file."
     )
 
 
@@ -292,10 +361,10 @@ def _cut_note(rows_left: int, rows_total: int, details_left: int, details_total:
     if rows_left:
         parts.append(f"{rows_left} of {rows_total} table rows")
     if details_left:
-        parts.append(f"{details_left} of {details_total} failure details")
+        parts.append(f"{details_left} of {details_total} problem details")
     return (
         f"> **Shortened:** {' and '.join(parts)} were left out to stay under GitHub's size "
-        "limit. The JSON report (`--format json`, the action's `report` output) has everything."
+        "limit. The JSON report (the Action's `report` output) has everything."
     )
 
 
@@ -306,12 +375,13 @@ def _assemble(
     foot: list[str],
     limit: int,
     measure: Callable[[str], int],
+    table_header: str = TABLE_HEADER,
 ) -> str:
     """Head, as many table rows and details as fit, a note on what was left out, foot."""
-    fixed = sum(measure(part) + 2 for part in head + foot) + measure(TABLE_HEADER) + 2
+    fixed = sum(measure(part) + 2 for part in head + foot) + measure(table_header) + 2
     budget = limit - fixed - 400  # 400: room for the "shortened" note
     while True:
-        text = _fill(head, rows, details, foot, max(0, budget), measure)
+        text = _fill(head, rows, details, foot, max(0, budget), measure, table_header)
         if measure(text) <= limit or budget <= 0:
             break
         budget -= measure(text) - limit  # a wide character or a separator miscounted
@@ -325,6 +395,7 @@ def _fill(
     foot: list[str],
     budget: int,
     measure: Callable[[str], int],
+    table_header: str = TABLE_HEADER,
 ) -> str:
     kept_rows = _take(rows, budget // 2 if details else budget, measure, 1)
     used = sum(measure(r) + 1 for r in kept_rows)
@@ -335,7 +406,7 @@ def _fill(
 
     parts = list(head)
     if kept_rows:
-        parts.append(TABLE_HEADER + "\n" + "\n".join(kept_rows))
+        parts.append(table_header + "\n" + "\n".join(kept_rows))
     if kept_details:
         parts.append("\n\n".join(kept_details))
     rows_left, details_left = len(rows) - len(kept_rows), len(details) - len(kept_details)
@@ -384,18 +455,21 @@ def _footer(report: Report) -> str:
 
 
 def _verdict(report: Report, binaries: int) -> str:
-    icon = ICONS["pass"] if report.verdict == "pass" else ICONS["error"]
     runtime = _runtime_phrase(report)
     artifacts = _plural(len(report.artifacts), "artifact")
     scope = f"{_plural(binaries, 'binary', 'binaries')} in {artifacts}"
     accepted = f", {_plural(report.suppressed_count, 'accepted finding')}" if report.suppressed_count else ""
     if report.verdict == "fail":
-        return f"### {icon} lambda-glibc-gate: fails on {runtime}: {_counts(report)} ({scope}{accepted})"
+        return f"### {ICONS['error']} lambda-glibc-gate: fails on {runtime}: {_counts(report)} ({scope}{accepted})"
     if _problems(report):
-        return f"### {icon} lambda-glibc-gate: passes on {runtime} with {_counts(report)} ({scope}{accepted})"
+        only = " (report only: fail-on is never)" if report.fail_on == "never" else ""
+        return (
+            f"### {ICONS['warning']} lambda-glibc-gate: passes on {runtime} with {_counts(report)}{only} "
+            f"({scope}{accepted})"
+        )
     highest = report.max_glibc
     needs = f"; the highest glibc needed is {md_text(highest)}" if highest else ""
-    return f"{icon} lambda-glibc-gate: all {scope} load on {runtime}{needs}{accepted.replace(',', ';', 1)}."
+    return f"{ICONS['pass']} lambda-glibc-gate: all {scope} load on {runtime}{needs}{accepted.replace(',', ';', 1)}."
 
 
 def _binary_count(report: Report) -> int:
@@ -406,20 +480,21 @@ def _binary_count(report: Report) -> int:
 
 
 def render_summary(report: Report, workflow_location: WorkflowLine | None = None, max_bytes: int = 1_000_000) -> str:
-    """The job summary: verdict, table of every binary, details and fixes per failure.
+    """The job summary: verdict, one table row per cause (a rule, its package or library, the
+    versions), then per cause a collapsed section with its files, symbols and fixes.
 
-    `workflow_location` (the `runs-on:` line of the building job) is stated when a finding
-    is one that a different build host fixes. The result is at most `max_bytes` UTF-8 bytes.
+    `workflow_location` (the `runs-on:` line of the building job) is named only when changing
+    the build host fixes a failure, with the new line. At most `max_bytes` UTF-8 bytes.
     """
     limit = min(max_bytes, SUMMARY_LIMIT)
-    rows = _rows(report)
     verdict = _verdict(report, _binary_count(report))
-    problems = _problems(report)
     accepted = _accepted(report)
-    if not problems:
+    groups = _groups(report)
+    if not groups:
         parts = [verdict]
-        if rows and len(rows) <= PASSING_TABLE_ROWS:
-            table = TABLE_HEADER + "\n" + "\n".join(row.render() for row in rows)
+        checked = _checked_rows(report)
+        if checked and len(checked) <= PASSING_TABLE_ROWS:
+            table = CHECKED_HEADER + "\n" + "\n".join(checked)
             parts.append(f"<details><summary>What was checked</summary>\n\n{table}\n\n</details>")
         if accepted:
             parts.append(accepted)
@@ -428,12 +503,13 @@ def render_summary(report: Report, workflow_location: WorkflowLine | None = None
             return text
         return _truncate(verdict + "\n", limit, _utf8_size)
     head = [verdict]
-    locator = _locator(report, workflow_location)
+    locator = _locator(report, workflow_location, groups)
     if locator:
         head.append(locator)
-    details = [_detail(artifact, finding, MAX_CODE) for artifact, finding in problems]
+    rows = [_group_row(group, report.fail_on) for group in groups]
+    details = [_group_detail(group, report.fail_on, MAX_CODE) for group in groups]
     foot = [accepted] if accepted else []
-    return _assemble(head, [row.render() for row in rows], details, [*foot, _footer(report)], limit, _utf8_size)
+    return _assemble(head, rows, details, [*foot, _footer(report)], limit, _utf8_size)
 
 
 def comment_marker(key: str | None = None) -> str:
@@ -460,17 +536,18 @@ def render_comment(
     marker = comment_marker(key)
     limit = min(max_chars, COMMENT_LIMIT - 1)
     verdict = _verdict(report, _binary_count(report))
-    more = f"Full table in the [job summary]({run_url})." if run_url else None
+    more = f"Everything in the [job summary]({run_url})." if run_url else None
     problems = _problems(report)
     accepted = _accepted(report)
     if not problems:
         return _truncate(marker + "\n" + verdict + "\n" + (f"\n{accepted}\n" if accepted else ""), limit, len)
     head = [marker + "\n" + verdict]
-    locator = _locator(report, workflow_location)
+    groups = _groups(report)
+    locator = _locator(report, workflow_location, groups)
     if locator:
         head.append(locator)
-    rows = [row.render() for row in _rows(report) if row.rank > 0]
-    details = [_detail(artifact, finding, 1500) for artifact, finding in problems]
+    rows = [_group_row(group, report.fail_on) for group in groups]
+    details = [_group_detail(group, report.fail_on, 1500) for group in groups]
     foot = [more] if more else []
     if accepted:
         foot.insert(0, accepted)
