@@ -272,6 +272,18 @@ def test_ubuntu_22_04_is_not_offered_when_a_2_35_build_cannot_load(make_zip, fix
     assert not any("ubuntu-22.04" in f.code for f in finding.fixes)
 
 
+def test_a_weak_symbol_absent_from_the_runner_glibc_does_not_rule_the_runner_out():
+    # A weak reference links against a glibc without the symbol and then needs no version.
+    runner = advice.RunnerImage("ubuntu-22.04", "2.35", date(2026, 9, 17), date(2027, 4, 17))
+    needs = [
+        VersionNeed("libc.so.6", "GLIBC_2.38", False, ("__isoc23_strtol", "strlcpy"), 2, weak_symbols=("strlcpy",))
+    ]
+    codes = [f.code for f in advice.glibc_fixes(context(), "2.38", None, [runner], needs)]
+    assert any(code.startswith("runs-on: ubuntu-22.04") for code in codes)
+    strong = [VersionNeed("libc.so.6", "GLIBC_2.38", False, ("__isoc23_strtol", "strlcpy"), 2)]
+    assert not any("runs-on" in f.code for f in advice.glibc_fixes(context(), "2.38", None, [runner], strong))
+
+
 # -- zig, applied end to end -----------------------------------------------------------------------
 
 

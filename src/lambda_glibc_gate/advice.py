@@ -132,11 +132,16 @@ def _runner_that_fits(runners: list[RunnerImage], target: str, facts: Needs, arc
     the code calls `strlcpy` (new in 2.38) or needs `_dl_find_object` (2.35).
     """
 
+    def _binds_within(symbol: str, glibc: str) -> bool:
+        if glibc_symbols.bound_version(symbol, glibc, arch) is None:
+            return symbol in facts.weak  # a weak reference links without it, and needs no version
+        return glibc_symbols.binds_within(symbol, glibc, target, arch)
+
     def fits(runner: RunnerImage) -> bool:
         if not runner.glibc:
             return False
         if facts.complete:
-            return all(glibc_symbols.binds_within(s, runner.glibc, target, arch) for s in facts.symbols)
+            return all(_binds_within(s, runner.glibc) for s in facts.symbols)
         return glibc_key(runner.glibc) <= glibc_key(target)  # symbols unknown: only a glibc that fits
 
     fitting = [r for r in runners if fits(r)]
