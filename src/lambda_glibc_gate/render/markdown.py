@@ -209,9 +209,14 @@ def _runtime_label(artifact: ArtifactReport | None) -> str:
     return f"{artifact.runtime} (glibc {artifact.glibc})" if artifact.glibc else artifact.runtime
 
 
+# Rules about one library, where the library is the cause (glibc's own libc.so.6 never is).
+_LIBRARY_RULES = frozenset({"missing-library", "missing-symbol-version"})
+
+
 def _cause(finding: Finding) -> str:
     details = finding.details or {}
-    return str(details.get("package") or details.get("library") or "")
+    library = details.get("library") if finding.rule in _LIBRARY_RULES else None
+    return str(details.get("package") or library or "")
 
 
 def _groups(report: Report) -> list[_Group]:
@@ -244,9 +249,11 @@ def _group_row(group: _Group, fail_on: str) -> str:
     where = md_text(_where(artifact, finding, 70), 200)
     if len(group.items) > 1:
         where = f"{len(group.items)} files, e.g. {where}"
+    artifact_runtime = artifact.runtime if artifact is not None else ""
     has = md_text(group.available, 30) if group.available else "—"
-    if group.runtime:
-        has = f"{has} ({md_text(group.runtime, 60)})" if group.available else md_text(group.runtime, 60)
+    if artifact_runtime:
+        runtime = md_text(artifact_runtime, 40)
+        has = f"{has} ({runtime})" if group.available else runtime
     cells = (_icon(finding, fail_on), problem, where, md_text(group.required or "—", 40), has)
     return "| " + " | ".join(cells) + " |"
 
