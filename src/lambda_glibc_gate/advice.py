@@ -28,8 +28,8 @@ ZIG_MUSL = {"x86_64": "x86_64-linux-musl", "arm64": "aarch64-linux-musl"}
 GOARCH = {"x86_64": "amd64", "arm64": "arm64"}
 NPM_CPU = {"x86_64": "x64", "arm64": "arm64"}
 MANYLINUX_ARCH = {"x86_64": "x86_64", "arm64": "aarch64"}
-# PEP 600: the legacy manylinux names and the glibc they stand for (only 2014 is >= 2.17).
-MANYLINUX_LEGACY = {"2_17": "manylinux2014"}
+# PEP 600: the legacy manylinux names and the glibc they stand for.
+MANYLINUX_LEGACY = {"2_17": "manylinux2014", "2_12": "manylinux2010", "2_5": "manylinux1"}
 OLDEST_MANYLINUX = "2.17"  # manylinux2014; pip itself adds manylinux2010/1 for it on x86_64
 PLATFORMS_PER_LINE = 3
 
@@ -338,9 +338,11 @@ def pip_fix(
     otherwise only warns that the package exists and changes nothing.
     """
     arch = MANYLINUX_ARCH[architecture]
-    minor_top = int(glibc.split(".")[1]) if glibc_key(glibc) >= glibc_key(OLDEST_MANYLINUX) else 17
+    minor_top = int(glibc.split(".")[1])
+    # Down to manylinux2014 (2.17, Lambda's oldest glibc); only an older --glibc goes lower.
+    lowest = 17 if glibc_key(glibc) >= glibc_key(OLDEST_MANYLINUX) else 5
     platforms: list[str] = []
-    for minor in range(minor_top, 16, -1):
+    for minor in range(minor_top, lowest - 1, -1):
         tag = f"2_{minor}"
         platforms.append(f"manylinux_{tag}_{arch}")
         if tag in MANYLINUX_LEGACY:
