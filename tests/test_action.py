@@ -804,3 +804,37 @@ def test_the_summary_names_the_runs_on_line_to_change_when_an_older_runner_fixes
     line = next(line for line in step.summary.splitlines() if "Build host" in line)
     assert ".github/workflows/build.yml" in line and f"line {RUNS_ON_LINE}" in line
     assert "<code>runs-on: ubuntu-latest</code> to <code>runs-on: ubuntu-22.04</code>" in line
+
+
+def test_marketplace_metadata_is_within_githubs_limits():
+    # GitHub Marketplace: a description under 125 characters, branding with an icon and colour
+    assert len(ACTION_YML["description"]) < 125
+    assert ACTION_YML["branding"]["icon"] and ACTION_YML["branding"]["color"] and ACTION_YML["author"]
+
+
+def test_layers_and_glibcxx_inputs_reach_the_scan(workspace):
+    # GIVEN a bootstrap needing libnotthere.so.1 that only a layer has, and a C++ need of GLIBCXX_3.4.30
+    layer = workspace / "layers" / "foo"
+    (layer / "lib").mkdir(parents=True)
+    shutil.copy(FIXTURES / "napi_addon-linux-x64-glibc.node", layer / "lib" / "libnotthere.so.1")
+    make_zip(workspace / "fn.zip", {"bootstrap": elf("needs_libnotthere-x86_64")})
+    without = run_step(workspace, {"artifacts": "fn.zip", "runtime": "provided.al2023"})
+    with_layer = run_step(workspace, {"artifacts": "fn.zip", "runtime": "provided.al2023", "layers": "layers/foo"})
+    assert without.returncode == 1 and with_layer.returncode == 0, with_layer.stdout
+    make_zip(workspace / "cxx.zip", {"bootstrap": elf("cxx_condvar-glibcxx3.4.30-x86_64")})
+    strict = run_step(workspace, {"artifacts": "cxx.zip", "runtime": "provided.al2023"})
+    newer = run_step(workspace, {"artifacts": "cxx.zip", "runtime": "provided.al2023", "glibcxx": "3.4.33"})
+    assert strict.returncode == 1 and newer.returncode == 0, newer.stdout
+
+
+def test_a_layer_path_outside_the_workspace_is_refused(workspace):
+    make_zip(workspace / "fn.zip", {"bootstrap": elf(GOOD)})
+    step = run_step(workspace, {"artifacts": "fn.zip", "layers": "../../etc"})
+    assert step.returncode == 2 and "outside the workspace" in step.stdout
+
+
+def test_the_sarif_output_names_the_file(workspace):
+    make_zip(workspace / "fn.zip", {"bootstrap": elf(BAD)})
+    step = run_step(workspace, {"artifacts": "fn.zip", "sarif": "out/gate.sarif"})
+    assert step.outputs["sarif"] == "out/gate.sarif"
+    assert json.loads((workspace / "out" / "gate.sarif").read_text())["version"] == "2.1.0"

@@ -48,6 +48,9 @@ INPUTS: dict[str, str] = {
     "sarif": "",
     "working-directory": ".",
     "ignore": "",
+    "glibcxx": "",
+    "layers": "",
+    "template-dir": "",
 }
 
 REPORT_NAME = "lambda-glibc-gate-report.json"
@@ -80,6 +83,9 @@ class Settings:
     sarif: str | None
     working_directory: str
     ignore: tuple[IgnoreEntry, ...] = ()
+    glibcxx: str | None = None
+    layers: tuple[str, ...] = ()  # paths / globs relative to working-directory
+    template_dirs: tuple[str, ...] = ()  # relative to working-directory; () = working-directory
 
 
 @dataclass(frozen=True)
@@ -136,6 +142,9 @@ def read_settings() -> Settings:
         sarif=_input("sarif") or None,
         working_directory=_input("working-directory"),
         ignore=ignore,
+        glibcxx=_input("glibcxx") or None,  # checked by scan(), as for the CLI
+        layers=tuple(line for line in gha.get_multiline_input("layers") if line),
+        template_dirs=tuple(line for line in gha.get_multiline_input("template-dir") if line),
     )
 
 
@@ -149,6 +158,16 @@ def workspace_root() -> Path:
         os.chdir(path)
     except OSError as error:
         raise ActionError(f"cannot use the workspace {str(path)!r}: {error.strerror}") from None
+    return path
+
+
+def _inside_workspace(workspace: Path, directory: str, value: str, name: str) -> str:
+    """A path input (layers, template-dir), relative to working-directory; a path whose real
+    location is outside the workspace is refused: nothing outside it is read."""
+    path = os.path.normpath(os.path.join(directory, value))
+    real = Path(os.path.realpath(workspace / path))
+    if not real.is_relative_to(workspace.resolve()):
+        raise ActionError(f"input '{name}': {safe_name(value)!r} is outside the workspace")
     return path
 
 
@@ -446,8 +465,13 @@ def run() -> int:
             runtime=settings.runtime,
             architecture=settings.architecture,
             glibc=settings.glibc,
+            glibcxx=settings.glibcxx,
             fail_on=settings.fail_on,
-            template_dirs=(directory,),
+            layers=tuple(_inside_workspace(workspace, directory, layer, "layers") for layer in settings.layers),
+            template_dirs=tuple(
+                _inside_workspace(workspace, directory, folder, "template-dir") for folder in settings.template_dirs
+            )
+            or (directory,),
             # the workflow's own `cargo lambda build …`: a fix keeps the user's flags
             build_command=find_build_line(workspace, *_workflow_env()),
         )
@@ -461,6 +485,8 @@ def run() -> int:
     _log_report(report)
 
     report_path = ""
+    sarif_path = _output_path(directory, settings.sarif) if settings.sarif else None
+    sarif_output = sarif_path.as_posix() if sarif_path is not None else ""
     try:
         report_path = _write_report(report, directory, workspace)
     except OSError as error:
@@ -471,6 +497,7 @@ def run() -> int:
         gha.set_output("max-glibc", report.max_glibc or "")
         gha.set_output("findings", str(_counts(report)))
         gha.set_output("report", report_path)
+        gha.set_output("sarif", sarif_output)
 
     # A GITHUB_OUTPUT that cannot be written (disk full) must not turn the verdict into exit 2.
     _extra("set the step outputs", set_outputs)
@@ -483,8 +510,7 @@ def run() -> int:
         gha.warning(_cut(lines), title=f"{TITLE}: {len(stale)} stale ignore entr{'y' if len(stale) == 1 else 'ies'}")
     if settings.summary:
         _extra("write the job summary", lambda: _write_summary(report, location))
-    if settings.sarif:
-        sarif_path = _output_path(directory, settings.sarif)
+    if sarif_path is not None:
         write_sarif = lambda: _write_sarif(report, location, sarif_path, workspace)  # noqa: E731
         _extra(f"write the SARIF file {settings.sarif!r}", write_sarif)
     if settings.comment:
