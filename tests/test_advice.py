@@ -57,7 +57,8 @@ def context(**fields) -> advice.Context:
 def shell(code: str, cwd: Path, extra: str = "") -> subprocess.CompletedProcess:
     """Run a printed fix as a user would paste it (plus `extra`), in bash, failing on error."""
     python_dir = str(Path(sys.executable).parent)
-    script = f'set -e\nexport PATH="{python_dir}:$PATH"\n{code}\n{extra}\n'
+    # PIP_DISABLE_PIP_VERSION_CHECK: no look-up of pip's own version on PyPI
+    script = f'set -e\nexport PATH="{python_dir}:$PATH" PIP_DISABLE_PIP_VERSION_CHECK=1\n{code}\n{extra}\n'
     result = subprocess.run(["bash", "-c", script], cwd=cwd, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     return result
@@ -120,7 +121,8 @@ def test_printed_pip_command_installs_the_newest_wheel_that_loads(
     )
     fix = advice.glibc_fixes(ctx, "2.35", None, [])[0]
     local = f"--no-index --find-links {wheelhouse}"
-    shell(f"pip install --no-index --find-links {wheelhouse} --target package/ demo==1.0 --no-deps -q", tmp_path)
+    with zipfile.ZipFile(next(wheelhouse.glob("demo-1.0-*.whl"))) as old:
+        old.extractall(tmp_path / "package")  # what an earlier `pip install --target package/` left
     # WHEN the printed command runs (pointed at the local wheels instead of PyPI)
     shell(fix.code + f" \\\n  {local} -q", tmp_path)
     # THEN pip took the newest release whose manylinux tag the runtime's glibc accepts
