@@ -207,3 +207,16 @@ def test_ei_osabi_names_the_os():
     assert read_elf(bytes(data)).os_abi == "netbsd"
     data[7] = 3  # ELFOSABI_GNU: Linux, as glibc's VALID_ELF_OSABI accepts
     assert read_elf(bytes(data)).os_abi == "linux"
+
+
+def test_only_the_last_runpath_counts():
+    # GIVEN app_runpath with its DT_DEBUG turned into a second DT_RUNPATH naming /lib
+    data = bytearray(fixture("app_runpath"))
+    offset = struct.unpack_from("<Q", data, _phdr(data, elf.PT_DYNAMIC) + 8)[0]
+    slots = {struct.unpack_from("<q", data, offset + i * 16)[0]: offset + i * 16 for i in range(64)}
+    strtab = struct.unpack_from("<Q", data, slots[elf.DT_STRTAB] + 8)[0] - 0x1000000  # zig: vaddr - offset
+    lib = data.find(b"$ORIGIN/lib\0") + len("$ORIGIN") - strtab
+    assert slots[elf.DT_RUNPATH] < slots[21]  # DT_DEBUG comes after DT_RUNPATH
+    struct.pack_into("<qQ", data, slots[21], elf.DT_RUNPATH, lib)
+    # THEN the runpath is the last entry alone
+    assert read_elf(bytes(data)).runpath == ("/lib",)

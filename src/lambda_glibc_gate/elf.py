@@ -22,6 +22,7 @@ import io
 import struct
 from array import array
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from elftools.common.exceptions import ELFError
 
@@ -318,9 +319,8 @@ class _Reader:
         note naming one, else "linux". Notes are walked as glibc's open_verify walks them
         (ELF_NOTE_NEXT_OFFSET with the segment's alignment); a note that does not fit ends its
         segment's walk, as there."""
-        os_abi = OS_ABIS.get(self.data[7]) if self.data[7] not in (0, 3) else None
-        if os_abi is None and self.data[7] not in (0, 3):
-            os_abi = f"osabi-{self.data[7]}"
+        linux = (0, 3, 64) if self.header["e_machine"] == 40 else (0, 3)  # arm also takes ARM_AEABI
+        os_abi = None if self.data[7] in linux else OS_ABIS.get(self.data[7], f"osabi-{self.data[7]}")
         kernel = None
         seen = 0
         for offset, size, align in notes:
@@ -647,6 +647,7 @@ def _align(size: int, alignment: int) -> int:
     return (size + alignment - 1) & ~(alignment - 1)
 
 
+@lru_cache(maxsize=4096)  # the same few version names recur in every file
 def elf_hash(name: bytes) -> int:
     """The SysV ELF hash (glibc dl-hash.h _dl_elf_hash), as vna_hash / vd_hash hold it."""
     value = 0
