@@ -262,3 +262,44 @@ def test_real_scan_output_is_valid(tmp_path, validator):
     for result in results:
         location = result["locations"][0]["physicalLocation"]["artifactLocation"]
         assert location == {"uri": "function.zip", "uriBaseId": "%SRCROOT%"}
+
+
+def test_a_result_is_anchored_on_the_template_line_of_its_function(tmp_path, validator):
+    # GIVEN a SAM project: template.yaml in the repository, the built folder under .aws-sam/build
+    (tmp_path / "template.yaml").write_text("Resources:\n  Api:\n    Type: AWS::Serverless::Function\n")
+    rep = report(finding("glibc-too-new", "error"), path=".aws-sam/build/Api", kind="directory")
+    rep.artifacts[0].template = ".aws-sam/build/template.yaml"
+    rep.artifacts[0].function = "Api"
+    (tmp_path / ".aws-sam" / "build").mkdir(parents=True)
+    (tmp_path / ".aws-sam" / "build" / "template.yaml").write_text("Resources:\n  Api:\n")
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        log = rendered(rep)
+    finally:
+        os.chdir(cwd)
+    validator.validate(log)
+    (result,) = log["runs"][0]["results"]
+    physical = result["locations"][0]["physicalLocation"]
+    # THEN the alert sits on the project's own template (committed), at the function, not on build output
+    assert physical["artifactLocation"]["uri"] == "template.yaml" and physical["region"]["startLine"] == 2
+
+
+def test_a_zip_finding_without_a_template_sits_on_the_build_jobs_runs_on_line(tmp_path):
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "build.yml").write_text("jobs:\n  build:\n    runs-on: ubuntu-latest\n")
+    where = Where(".github/workflows/build.yml", 3, "ubuntu-latest")
+    log = rendered(failing(), workflow_location=where, base_dir=str(tmp_path))
+    physical = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert physical["artifactLocation"]["uri"] == ".github/workflows/build.yml"
+    assert physical["region"]["startLine"] == 3
+    # the member stays named as a logical location
+    assert log["runs"][0]["results"][0]["locations"][0]["logicalLocations"][0]["name"] == "bootstrap"
+
+
+def test_each_runtime_and_architecture_is_its_own_category():
+    x86 = rendered(failing())["runs"][0]["automationDetails"]["id"]
+    arm = failing()
+    arm.artifacts[0].architecture = "arm64"
+    assert x86 == "lambda-glibc-gate/provided.al2023-x86_64/"
+    assert rendered(arm)["runs"][0]["automationDetails"]["id"] == "lambda-glibc-gate/provided.al2023-arm64/"

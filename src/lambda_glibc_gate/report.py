@@ -110,6 +110,8 @@ class ArtifactReport:
     function: str | None = None  # function name when the runtime came from a template
     unpacked_size: int = 0
     glibc: str | None = None  # the glibc this artifact was judged against (after --glibc)
+    template: str | None = None  # the template that declares its function (runtime auto)
+    template_line: int | None = None  # the line of that function's definition
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -118,6 +120,7 @@ class ArtifactReport:
             "runtime": self.runtime,
             "architecture": self.architecture,
             "function": self.function,
+            "template": {"path": self.template, "line": self.template_line} if self.template else None,
             "glibc": self.glibc,
             "unpacked_size": self.unpacked_size,
             "findings": [finding.to_json() for finding in self.findings],

@@ -112,6 +112,8 @@ def scan(paths: Sequence[str], options: ScanOptions) -> Report:
             build_method=getattr(job.function, "build_method", None),
         )
         report.function = function_name
+        report.template = getattr(job.function, "template", None)
+        report.template_line = getattr(job.function, "line", None)
         if fallback_note is not None:
             report.findings.insert(0, fallback_note)
         report.findings[:0] = [finding for _, findings, _ in job_layers for finding in findings]

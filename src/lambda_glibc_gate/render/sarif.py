@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from lambda_glibc_gate import __version__
-from lambda_glibc_gate.render.markdown import WorkflowLine
+from lambda_glibc_gate.render.markdown import BUILD_HOST_RULES, WorkflowLine
 from lambda_glibc_gate.report import ArtifactReport, Finding, Report, severity_rank
 from lambda_glibc_gate.rules import PROJECT_URL, rule_for
 from lambda_glibc_gate.suppress import stale_message
@@ -113,6 +113,72 @@ def _location(artifact: ArtifactReport, member: str | None, base_dir: str | None
     return location
 
 
+def _category(report: Report) -> str:
+    runtime = str((report.runtime or {}).get("id") or "auto")
+    architectures = sorted({a.architecture for a in report.artifacts}) or [str(report.runtime.get("architecture", ""))]
+    return re.sub(r"[^A-Za-z0-9._-]", "_", f"{runtime}-{'+'.join(a for a in architectures if a) or 'x86_64'}")
+
+
+def _anchor(
+    artifact: ArtifactReport | None,
+    finding: Finding,
+    workflow_location: WorkflowLine | None,
+    base_dir: str | None,
+) -> dict[str, Any] | None:
+    """A line in a repository file for a finding inside a built artifact: the template line of
+    its function, the `runs-on:` of the job that built it (build-host findings), or the Cargo
+    project of a cargo-lambda output; None keeps the artifact itself."""
+    if artifact is None:
+        return None
+    candidates: list[tuple[str, int]] = []
+    if artifact.template:
+        candidates.append(_source_template(artifact.template, artifact.function, artifact.template_line))
+    if finding.rule in BUILD_HOST_RULES and workflow_location is not None:
+        candidates.append((str(workflow_location.path), int(workflow_location.line)))
+    cargo = re.match(r"^(.*?)(?:^|/)target/lambda/", artifact.path.replace("\\", "/"))
+    if cargo is not None:
+        candidates.append((os.path.join(cargo.group(1), "Cargo.toml"), 1))
+    root = base_dir or os.getcwd()
+    for path, line in candidates:
+        uri = repo_relative(path, base_dir)
+        if uri is not None and os.path.isfile(os.path.join(root, path)):
+            return {
+                "artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
+                "region": {"startLine": max(1, line)},
+            }
+    return None
+
+
+def _source_template(template: str, function: str | None, line: int | None) -> tuple[str, int]:
+    """`sam build` output is not committed: point at the project's own template instead, at the
+    function's logical id (the line of `  Name:`), when it is there."""
+    parts = template.replace("\\", "/").split("/")
+    if len(parts) >= 3 and parts[-3:-1] == [".aws-sam", "build"]:
+        project = "/".join(parts[:-3])
+        for name in ("template.yaml", "template.yml"):
+            source = os.path.join(project, name) if project else name
+            found = _line_of_key(source, function) if os.path.isfile(source) else None
+            if found is not None:
+                return source, found
+    return template, line or 1
+
+
+def _line_of_key(path: str, key: str | None) -> int | None:
+    if not key:
+        return 1
+    pattern = re.compile(rf"^\s+['\"]?{re.escape(key)}['\"]?\s*:")
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            for number, text in enumerate(handle, 1):
+                if number > 100_000:
+                    break
+                if pattern.match(text):
+                    return number
+    except OSError:
+        return None
+    return 1
+
+
 def _message(artifact: ArtifactReport | None, finding: Finding) -> str:
     text = _clean(finding.message)
     if artifact is not None and finding.member and finding.member not in finding.message:
@@ -199,8 +265,13 @@ def render(
         # Report-wide notices (e.g. a deprecated runtime) sit on the first artifact.
         location = _location(artifact, finding.member, base_dir) if artifact else first_location
         if location is not None:
+            # Code scanning shows only results on files of the repository: a zip member is not
+            # one, so the result is anchored on the source that makes the artifact.
+            anchor = _anchor(artifact, finding, workflow_location, base_dir)
+            if anchor is not None:
+                location = {**location, "physicalLocation": anchor}
             result["locations"] = [location]
-        if finding.rule in ("glibc-too-new", "libstdcxx-too-new", "arch-mismatch"):
+        if finding.rule in BUILD_HOST_RULES:
             related = _related(workflow_location)
             if related:
                 result["relatedLocations"] = related
@@ -244,6 +315,9 @@ def render(
                         "rules": [_rule_descriptor(rule_id) for rule_id in rule_ids],
                     }
                 },
+                # One category per runtime and architecture, so that matrix legs uploading to the
+                # same commit do not replace each other's alerts (category = id up to its last /).
+                "automationDetails": {"id": f"lambda-glibc-gate/{_category(report)}/"},
                 "invocations": [invocation],
                 "results": results,
                 "properties": {
