@@ -259,7 +259,7 @@ def _finding_text(finding: Finding, runtime: str) -> list[str]:
     for fix in finding.fixes[:1]:
         lines.append(f"Fix: {safe_name(fix.title, 300)}")
         code = fix.code.splitlines()
-        lines += [f"    {line}" for line in code[:MAX_FIX_LINES]]
+        lines += [f"    {safe_name(line, 300)}" for line in code[:MAX_FIX_LINES]]
         if len(code) > MAX_FIX_LINES:
             lines.append("    …")
     if len(finding.fixes) > 1:

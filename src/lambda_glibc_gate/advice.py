@@ -18,6 +18,7 @@ from datetime import date
 
 from lambda_glibc_gate import glibc_symbols
 from lambda_glibc_gate.report import Fix
+from lambda_glibc_gate.text import shell_word
 from lambda_glibc_gate.versions import glibc_key
 
 # Lambda architecture -> target triples / names each toolchain uses.
@@ -176,7 +177,7 @@ def _find_calls_fix(absent: Sequence[str], target: str, arch: str, rust: bool) -
     )
     return Fix(
         f"Or replace the calls glibc {target} lacks: {_absent_phrase(absent, arch)}; they are here",
-        f"grep -rnwE '{pattern}' {kinds} {where}",
+        f"grep -rnwE {shell_word(pattern)} {kinds} {where}",
     )
 
 
@@ -402,7 +403,7 @@ def bootstrap_fix(found_in: str | None) -> Fix:
     if found_in:
         return Fix(
             "Put bootstrap at the root of the zip",
-            f"cd {found_in.rsplit('/', 1)[0]} && zip -j ../function.zip bootstrap",
+            f"cd {shell_word(found_in.rsplit('/', 1)[0])} && zip -j ../function.zip bootstrap",
         )
     return Fix(
         "Name the executable bootstrap, at the root of the zip (<your-binary>: your executable)",
@@ -492,7 +493,7 @@ def loadable_build_fixes(package: str, architecture: str, glibc: str) -> tuple[F
     fixes = [
         Fix(
             f"Install {package} with the build for Lambda's platform (linux, {cpu}, glibc; npm 10.3+)",
-            f"npm install --os=linux --cpu={cpu} --libc=glibc {package}",
+            f"npm install --os=linux --cpu={cpu} --libc=glibc {shell_word(package)}",
         )
     ]
     image = BUILD_IMAGE_FOR_GLIBC.get(glibc)
@@ -500,7 +501,7 @@ def loadable_build_fixes(package: str, architecture: str, glibc: str) -> tuple[F
         fixes.append(
             Fix(
                 f"Or build {package} from source in the runtime's own OS (the job runs in this container)",
-                f"container: {image}\n# then, in a run: step\nnpm rebuild {package} --build-from-source",
+                f"container: {image}\n# then, in a run: step\nnpm rebuild {shell_word(package)} --build-from-source",
                 "yaml",
             )
         )

@@ -185,7 +185,10 @@ def _run_scan(args: argparse.Namespace) -> int:
 
 def _progress(done: int, total: int, path: str) -> None:
     """One self-erasing status line on a terminal's stderr: long scans show they are alive."""
-    sys.stderr.write(f"\r\033[Kscanning {done + 1}/{total}: {path[-60:]}")
+    from lambda_glibc_gate.text import one_line
+
+    # the path is the user's, but a glob can match a name a pull request chose (OSC 52 ...)
+    sys.stderr.write(f"\r\033[Kscanning {done + 1}/{total}: {one_line(path[-60:], 60)}")
     sys.stderr.flush()
 
 

@@ -26,6 +26,8 @@ from functools import lru_cache
 
 from elftools.common.exceptions import ELFError
 
+from lambda_glibc_gate.text import escape
+
 ELF_MAGIC = b"\x7fELF"
 
 # e_machine values (glibc elf/elf.h).
@@ -198,16 +200,8 @@ def read_elf(data: bytes) -> ElfInfo:
 def _text(raw: bytes) -> str:
     """An ELF string (soname, interpreter, version, symbol) as safe text: these are untrusted
     and end up in one-line messages and on terminals, so undecodable bytes and control
-    characters become escapes."""
-    text = raw.decode("utf-8", "backslashreplace")
-    if text.isprintable():
-        return text
-    return "".join(char if char.isprintable() else _escape(char) for char in text)
-
-
-def _escape(char: str) -> str:
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+    characters become escapes (text.escape, the one owner)."""
+    return escape(raw.decode("utf-8", "backslashreplace"))
 
 
 def _one_line(text: str, limit: int = 200) -> str:

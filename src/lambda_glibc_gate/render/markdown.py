@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from lambda_glibc_gate import __version__
+from lambda_glibc_gate import text as untrusted
 from lambda_glibc_gate.report import ArtifactReport, Finding, Report, severity_rank
 from lambda_glibc_gate.suppress import stale_message
 
@@ -32,8 +33,6 @@ CODE_LANGUAGES = frozenset({"shell", "yaml", "toml", "text"})
 PASSING_TABLE_ROWS = 50  # a passing run shows its table only when it is this small
 
 ICONS = {"error": "❌", "warning": "⚠️", "note": "ℹ️", "pass": "✅"}
-# Control characters, line separators and lone surrogates (undecodable zip names).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]|~#!(){}])")
 _ZERO_WIDTH_SPACE = "&#8203;"
 
@@ -55,8 +54,9 @@ class WorkflowLine(Protocol):
 
 
 def _visible(text: str, limit: int = MAX_NAME) -> str:
-    """One line: control characters shown as \\xNN, long text cut with an ellipsis."""
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+    """One line: non-printable characters (controls, bidi, separators) as escapes (text.escape),
+    long text cut with an ellipsis."""
+    text = untrusted.escape(str(text))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -64,7 +64,8 @@ def _defuse(text: str) -> str:
     """Stop GitHub from turning untrusted text into @mentions or links (after HTML escaping)."""
     text = text.replace("@", "@" + _ZERO_WIDTH_SPACE)
     text = text.replace("://", ":" + _ZERO_WIDTH_SPACE + "//")
-    return re.sub(r"(?i)\bwww\.", "www" + _ZERO_WIDTH_SPACE + ".", text)
+    # GFM autolinks `www.` after `_`, `*`, `~`, `(` too (even an escaped `\_`): break every one.
+    return re.sub(r"(?i)www\.", lambda m: m.group()[:3] + _ZERO_WIDTH_SPACE + ".", text)
 
 
 def md_text(text: str, limit: int = MAX_NAME) -> str:
@@ -95,7 +96,7 @@ def md_code(text: str, limit: int = MAX_NAME) -> str:
 
 def fenced(code: str, language: str = "text", limit: int = MAX_CODE) -> str:
     """A fenced block that no backtick run inside the code can close."""
-    code = _CONTROL.sub(lambda m: m.group() if m.group() in "\n\t" else "\ufffd", code)
+    code = untrusted.block(code)  # escapes every control, bidi and separator character but newlines and tabs
     if len(code) > limit:
         code = code[:limit] + "\n… (cut; the JSON report has the full text)"
     longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
@@ -515,8 +516,30 @@ def render_summary(report: Report, workflow_location: WorkflowLine | None = None
         head.append(locator)
     rows = [_group_row(group, report.fail_on) for group in groups]
     details = [_group_detail(group, report.fail_on, MAX_CODE) for group in groups]
-    foot = [accepted] if accepted else []
+    foot = [part for part in (_passing(report), accepted) if part]
     return _assemble(head, rows, details, [*foot, _footer(report)], limit, _utf8_size)
+
+
+MAX_PASSING_LISTED = 50  # artifacts named as passing beside a failure; the JSON report has all
+
+
+def _passing(report: Report) -> str | None:
+    """Beside the failures, the artifacts that pass, collapsed: every artifact is named."""
+    passing = [a for a in report.artifacts if not any(_is_problem(f) for f in a.findings)]
+    if not passing:
+        return None
+    items = [
+        f"- {md_code(shorten_middle(a.path, 100), 120)} ({md_text(_runtime_label(a), 60)}): "
+        f"{_plural(sum(b.result != 'not-loaded' for b in a.binaries), 'binary', 'binaries')}"
+        for a in passing[:MAX_PASSING_LISTED]
+    ]
+    if len(passing) > MAX_PASSING_LISTED:
+        items.append(f"- … and {len(passing) - MAX_PASSING_LISTED} more (the JSON report lists all)")
+    return (
+        f"<details><summary>{ICONS['pass']} {_plural(len(passing), 'artifact')} pass</summary>\n\n"
+        + "\n".join(items)
+        + "\n\n</details>"
+    )
 
 
 def comment_marker(key: str | None = None) -> str:

@@ -20,18 +20,20 @@ from lambda_glibc_gate.render.markdown import BUILD_HOST_RULES, WorkflowLine
 from lambda_glibc_gate.report import ArtifactReport, Finding, Report, severity_rank
 from lambda_glibc_gate.rules import PROJECT_URL, rule_for
 from lambda_glibc_gate.suppress import stale_message
+from lambda_glibc_gate.text import block, escape
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 MAX_RESULTS = 25_000  # GitHub rejects a run with more results
 FINGERPRINT_KEY = "lambdaGlibcGate/v1"
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 def _scrub(value: Any) -> Any:
-    """Every string in the log without lone surrogates, so the JSON encodes as UTF-8."""
+    """Every string in the log (properties too: fixes, details) with its control, bidi and
+    separator characters escaped (text.block keeps a fix's newlines), so the JSON encodes as
+    UTF-8 and no viewer reorders or executes what it shows."""
     if isinstance(value, str):
-        return _SURROGATE.sub("\ufffd", value)
+        return block(value)
     if isinstance(value, dict):
         return {_scrub(k): _scrub(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -64,8 +66,8 @@ def _rule_descriptor(rule_id: str) -> dict[str, Any]:
 
 
 def _clean(text: str) -> str:
-    """No control characters or lone surrogates (undecodable zip names) in the JSON."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """No control, bidi or separator characters, no lone surrogates (undecodable zip names)."""
+    return escape(text)
 
 
 def repo_relative(path: str, base_dir: str | None = None) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lambda_glibc_gate.archive import safe_name
+from lambda_glibc_gate import text as untrusted
 from lambda_glibc_gate.report import Finding, Report
 from lambda_glibc_gate.suppress import stale_message
 
@@ -84,7 +84,7 @@ def _suppressed_line(finding: Finding) -> str:
 def _printable(text: str) -> str:
     """Messages quote untrusted strings (member names, PT_INTERP, sonames, symbols): no
     control character (an ANSI escape, a carriage return) may reach the terminal."""
-    return text if text.isprintable() else safe_name(text, max_length=len(text))
+    return untrusted.escape(text)
 
 
 def _static_summary(artifact) -> str:
