@@ -220,3 +220,17 @@ def test_only_the_last_runpath_counts():
     struct.pack_into("<qQ", data, slots[21], elf.DT_RUNPATH, lib)
     # THEN the runpath is the last entry alone
     assert read_elf(bytes(data)).runpath == ("/lib",)
+
+
+def test_a_need_with_a_wrong_vna_hash_fails_the_scan_as_ld_so_refuses_it(make_zip):
+    # GIVEN hello (needs GLIBC_2.34, which provided.al2023 has) with that need's vna_hash damaged
+    from datetime import date
+
+    from lambda_glibc_gate.scan import ScanOptions, scan
+
+    data = bytearray(fixture("hello-glibc2.34-x86_64"))
+    struct.pack_into("<I", data, _first_vernaux(bytes(data)), 0x1234)
+    report = scan([make_zip({"bootstrap": bytes(data)})], ScanOptions(today=date(2026, 11, 27)))
+    # THEN it fails: match_symbol compares the hash first, so `version ... not found`
+    (finding,) = [f for f in report.all_findings() if f.severity == "error"]
+    assert finding.rule == "missing-symbol-version" and "vna_hash" in finding.message

@@ -33,6 +33,9 @@ SYMBOLS_IN_MESSAGE = 3
 SYMBOLS_IN_REPORT = 50
 # The reason given when a library from the package or a layer lacks a version it is asked for.
 BUNDLED_LACKS = "does not define it"
+# glibc's match_symbol compares vna_hash before the name: a need whose hash is not the ELF hash of
+# its name is never found, whatever the library defines (a damaged or tampered file).
+HASH_MISMATCH = "its vna_hash is not the hash of the version name, so ld.so never matches it"
 
 
 @dataclass(frozen=True)
@@ -376,6 +379,9 @@ def failing_needs(info: ElfInfo, resolutions: dict[str, Resolution], target: Tar
         if need.weak:
             continue
         resolution = resolutions.get(need.library)
+        if not getattr(need, "hash_matches", True) and not (resolution is None or resolution.where == "missing"):
+            failing.append((need, HASH_MISMATCH))
+            continue
         if resolution is None or resolution.where == "missing":
             continue  # reported as missing-library
         if resolution.info is not None:  # a library from the package or a layer
@@ -422,7 +428,7 @@ def check_versions(
     findings = []
     groups: dict[str, list[tuple[VersionNeed, str]]] = {"private": [], "glibc": [], "cxx": [], "other": []}
     for need, reason in failing:
-        groups[_group_of(need.version)].append((need, reason))
+        groups["other" if reason == HASH_MISMATCH else _group_of(need.version)].append((need, reason))
     private, glibc, cxx, other = groups["private"], groups["glibc"], groups["cxx"], groups["other"]
     if glibc:
         findings.append(_glibc_too_new(member, glibc, target, ctx))
