@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
 import re
 import socket
@@ -13,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from lambda_glibc_gate import comment as comment_module
 from lambda_glibc_gate.comment import MAX_BODY, post_or_update
 from lambda_glibc_gate.render.markdown import COMMENT_MARKER, comment_marker, render_comment
 from lambda_glibc_gate.report import ArtifactReport, Finding, Report
@@ -22,6 +24,9 @@ REPO = "octo/lambda-app"
 PR = 7
 BOT = {"login": "github-actions[bot]", "type": "Bot"}
 HUMAN = {"login": "mallory", "type": "User"}
+APP = {"login": "glibc-gate-app[bot]", "type": "Bot"}  # a GitHub App's installation token
+OCTOCAT = {"login": "octocat", "type": "User"}  # a personal access token's owner
+FORBIDDEN = "Resource not accessible by integration"
 
 
 class QuietServer(ThreadingHTTPServer):
@@ -42,6 +47,16 @@ class FakeGitHub:
         self.fail: dict[str, tuple[int, str]] = {}  # method -> (status, message)
         self.delay = 0.0
         self.next_link_host: str | None = None  # send "next" to another host
+        # Who the token acts as: GET /user answers `user` (None: 403, as for installation
+        # tokens); GraphQL `viewer { login }` answers `viewer` (None: 403); new comments are
+        # written by `author`.
+        self.user: dict | None = None
+        self.viewer: str | None = BOT["login"]
+        self.author: dict = BOT
+        self.queue: list[tuple[str, int, dict, object]] = []  # (method, status, headers, payload) first
+        self.create_then_fail = False  # POST creates the comment, then answers 502
+        self.trickle: tuple[str, float] | None = None  # ("headers" | "body", seconds per byte)
+        self.stopping = threading.Event()
         self._next_id = 1000
         self.server = QuietServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -49,6 +64,10 @@ class FakeGitHub:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}{self.prefix}"
+
+    @property
+    def graphql_path(self) -> str:
+        return "/api/graphql" if self.prefix == "/api/v3" else "/graphql"
 
     def add(self, user: dict, body: str) -> dict:
         comment = {"id": self._next_id, "user": dict(user), "body": body}
@@ -68,6 +87,8 @@ class FakeGitHub:
 
             def _send(self, status: int, payload, headers: dict | None = None) -> None:
                 data = json.dumps(payload).encode()
+                if github.trickle:
+                    return self._trickle(status, data)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -75,6 +96,22 @@ class FakeGitHub:
                     self.send_header(key, value)
                 self.end_headers()
                 self.wfile.write(data)
+
+            def _trickle(self, status: int, data: bytes) -> None:
+                """One byte at a time: the status line and headers too, or just the body."""
+                where, pause = github.trickle
+                head = (
+                    f"HTTP/1.1 {status} OK\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n"
+                ).encode()
+                if where == "body":
+                    self.wfile.write(head)
+                    self.wfile.flush()
+                for byte in (head if where == "headers" else b"") + data:
+                    if github.stopping.wait(pause):
+                        return
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
 
             def _record(self) -> dict | None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -84,6 +121,28 @@ class FakeGitHub:
                     time.sleep(github.delay)
                 return body
 
+            def _scripted(self) -> bool:
+                """Answer from the queue (for this method) or the identity endpoints."""
+                for n, (method, status, headers, payload) in enumerate(github.queue):
+                    if method == self.command:
+                        del github.queue[n]
+                        self._send(status, payload, headers)
+                        return True
+                path = urlsplit(self.path).path
+                if self.command == "GET" and path == github.prefix + "/user":
+                    if github.user is None:
+                        self._send(403, {"message": FORBIDDEN})
+                    else:
+                        self._send(200, github.user)
+                    return True
+                if self.command == "POST" and path == github.graphql_path:
+                    if github.viewer is None:
+                        self._send(403, {"message": FORBIDDEN})
+                    else:
+                        self._send(200, {"data": {"viewer": {"login": github.viewer}}})
+                    return True
+                return False
+
             def _route(self) -> tuple[str, ...] | None:
                 path = urlsplit(self.path).path
                 if not path.startswith(github.prefix + "/repos/"):
@@ -92,6 +151,8 @@ class FakeGitHub:
 
             def do_GET(self):
                 self._record()
+                if self._scripted():
+                    return None
                 parts = self._route()
                 if "GET" in github.fail:
                     status, message = github.fail["GET"]
@@ -114,16 +175,24 @@ class FakeGitHub:
 
             def do_POST(self):
                 body = self._record()
+                if self._scripted():
+                    return None
                 parts = self._route()
                 if "POST" in github.fail:
                     status, message = github.fail["POST"]
                     return self._send(status, {"message": message})
                 if parts != (*REPO.split("/"), "issues", str(PR), "comments"):
                     return self._send(404, {"message": "Not Found"})
-                return self._send(201, github.add(BOT, body["body"]))
+                created = github.add(github.author, body["body"])
+                if github.create_then_fail:
+                    github.create_then_fail = False
+                    return self._send(502, {"message": "Server Error"})
+                return self._send(201, created)
 
             def do_PATCH(self):
                 body = self._record()
+                if self._scripted():
+                    return None
                 parts = self._route()
                 if "PATCH" in github.fail:
                     status, message = github.fail["PATCH"]
@@ -143,6 +212,7 @@ class FakeGitHub:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.stopping.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -163,6 +233,10 @@ def event(tmp_path):
 def post(github: FakeGitHub, event: str, body: str, **kwargs) -> str:
     kwargs.setdefault("event_name", "pull_request")
     return post_or_update(body, TOKEN, github.url, REPO, event, **kwargs)
+
+
+def creates(github: FakeGitHub) -> list[str]:
+    return [path for method, path, *_ in github.requests if method == "POST" and path.endswith("/comments")]
 
 
 def failing() -> Report:
@@ -191,13 +265,15 @@ def test_updates_our_comment_found_on_the_second_page(github, event):
         github.add(HUMAN, f"comment {n}")
     ours = github.add(BOT, body("old verdict"))
     status = post(github, event, body("new verdict"))
-    gets = [path for method, path, *_ in github.requests if method == "GET"]
+    gets = [path for method, path, *_ in github.requests if method == "GET" and "/comments" in path]
     assert len(gets) == 2 and "page=2" in gets[1]  # followed the Link rel="next" header
     assert status == f"updated comment {ours['id']}"
     assert github.methods()[-1] == "PATCH"
     assert github.requests[-1][1].endswith(f"/repos/{REPO}/issues/comments/{ours['id']}")
     assert ours["body"] == body("new verdict")
-    assert "POST" not in github.methods()
+    assert creates(github) == []
+    # The default token cannot call GET /user; GraphQL's viewer named its bot.
+    assert [(m, p) for m, p, *_ in github.requests if "/comments" not in p] == [("GET", "/user"), ("POST", "/graphql")]
 
 
 def test_a_humans_comment_with_our_marker_is_not_taken_over(github, event):
@@ -213,7 +289,7 @@ def test_a_humans_comment_with_our_marker_is_not_taken_over(github, event):
 def test_unchanged_body_makes_no_write(github, event):
     github.add(BOT, body().replace("\n", "\r\n"))  # GitHub may store CRLF
     assert post(github, event, body()) == "comment unchanged"
-    assert github.methods() == ["GET"]
+    assert [method for method, path, *_ in github.requests if "/comments" in path] == ["GET"]
 
 
 def test_forbidden_gives_a_warning_status_without_the_token(github, event):
@@ -302,7 +378,7 @@ def test_marker_is_added_when_missing(github, event):
     # ... so the next run finds and updates it instead of posting again.
     status = post(github, event, "no marker here, new text")
     assert re.fullmatch(r"updated comment \d+", status)
-    assert github.methods().count("POST") == 1
+    assert len(creates(github)) == 1
 
 
 def test_empty_token_or_bad_repository_warns_without_requests(github, event):
@@ -332,3 +408,221 @@ def test_key_cannot_break_out_of_the_hidden_comment():
     hidden = marker.split("\n")[1]
     assert hidden.startswith("<!-- ") and hidden.endswith(" -->")
     assert "-->" not in hidden[5:-4] and "<" not in hidden[5:-4] and "--" not in hidden[5:-4]
+
+
+# -- who the token acts as ------------------------------------------------------------------
+
+
+def test_a_personal_token_reruns_edit_its_own_comment(github, event):
+    """GET /user names a personal token's owner; their comment is ours, a bot's or another human's is not."""
+    github.user = github.author = OCTOCAT
+    bots = github.add(BOT, body("the default token's"))
+    other = github.add(HUMAN, body("a different human pasted the marker"))
+    first = post_or_update(body("run 1"), "ghp_personal", github.url, REPO, event, "pull_request")
+    assert first.startswith("created comment ")
+    again = post_or_update(body("run 2"), "ghp_personal", github.url, REPO, event, "pull_request")
+    assert again == f"updated comment {first.split()[-1]}"
+    assert github.comments[-1]["body"] == body("run 2") and len(creates(github)) == 1
+    assert bots["body"] == body("the default token's") and other["body"].startswith(COMMENT_MARKER + "\na different")
+    assert ("GET", "/user") in [(m, p) for m, p, *_ in github.requests]
+
+
+@pytest.mark.parametrize("viewer", ["glibc-gate-app[bot]", "glibc-gate-app"])
+def test_a_github_app_token_reruns_edit_the_apps_comment(github, event, viewer):
+    """An installation token: GET /user is refused, GraphQL's viewer names the app's bot."""
+    github.viewer, github.author = viewer, APP
+    actions = github.add(BOT, body("github-actions wrote this one"))
+    first = post(github, event, body("run 1"))
+    assert first.startswith("created comment ")
+    again = post(github, event, body("run 2"))
+    assert again == f"updated comment {first.split()[-1]}"
+    assert actions["body"] == body("github-actions wrote this one")
+    assert len(creates(github)) == 1
+
+
+def test_an_app_that_cannot_be_named_never_edits_another_bots_comment(github, event):
+    """GraphQL refused too: only the default token's bot is ours, so another app's is left alone."""
+    github.viewer, github.author = None, APP
+    earlier = github.add(APP, body("an app's comment"))
+    planted = github.add(HUMAN, body("a human pasted the marker"))
+    assert post(github, event, body("new")).startswith("created comment ")
+    assert earlier["body"] == body("an app's comment") and planted["body"] == body("a human pasted the marker")
+
+
+def test_a_bot_and_a_user_of_the_same_name_are_not_confused(github, event):
+    github.user = github.author = OCTOCAT
+    github.add({"login": "octocat", "type": "Bot"}, body("same login, not the same account type"))
+    assert post_or_update(body(), "ghp_personal", github.url, REPO, event, "pull_request").startswith("created")
+
+
+def test_identity_is_asked_only_when_a_comment_carries_the_marker(github, event):
+    github.add(HUMAN, "LGTM")
+    post(github, event, body())
+    listing = f"/repos/{REPO}/issues/{PR}/comments?per_page=100"
+    assert [p for _, p, *_ in github.requests] == [listing, creates(github)[0]]
+
+
+def test_enterprise_graphql_endpoint(event):
+    with FakeGitHub(prefix="/api/v3") as enterprise:
+        enterprise.viewer, enterprise.author = APP["login"], APP
+        first = post(enterprise, event, body("1"))
+        assert post(enterprise, event, body("2")) == f"updated comment {first.split()[-1]}"
+        assert ("POST", "/api/graphql") in [(m, p) for m, p, *_ in enterprise.requests]
+
+
+# -- deadline, bounded body, retries, rate limits ---------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["headers", "body"])
+def test_a_trickling_server_is_cut_at_the_deadline(github, event, where):
+    """One byte every 0.25 s never trips the 5 s read timeout; the 1 s deadline still holds."""
+    github.trickle = (where, 0.25)
+    started = time.monotonic()
+    status = post(github, event, body(), timeout=5, deadline=1.0)
+    assert time.monotonic() - started < 3
+    assert status == "warning: could not comment (gave up after 1s: the API answered too slowly)"
+
+
+def test_a_declared_oversized_body_is_refused(github, event, monkeypatch):
+    monkeypatch.setattr(comment_module, "MAX_RESPONSE", 1000)
+    github.queue += [("GET", 200, {}, ["x" * 2000])] * 2  # pages of 100, then of 20
+    status = post(github, event, body())
+    assert status.startswith("warning: could not comment (the API answer is larger than 1000 bytes")
+
+
+def test_an_undeclared_oversized_body_is_cut_while_streaming(github, event, monkeypatch):
+    monkeypatch.setattr(comment_module, "MAX_RESPONSE", 50_000)
+
+    class Endless(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.0"  # no Content-Length: the body runs until the server closes
+
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            for _ in range(10_000):
+                self.wfile.write(b"[" + b" " * 8191)
+
+        def log_message(self, *args):
+            pass
+
+    server = QuietServer(("127.0.0.1", 0), Endless)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        api = f"http://127.0.0.1:{server.server_address[1]}"
+        status = post_or_update(body(), TOKEN, api, REPO, event, "pull_request")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert status.startswith("warning: could not comment (the API answer is larger than 50000 bytes")
+
+
+def test_a_page_too_large_is_asked_again_in_smaller_pages(github, event, monkeypatch):
+    monkeypatch.setattr(comment_module, "MAX_RESPONSE", 40_000)
+    for n in range(60):
+        github.add(HUMAN, f"{n} " + "y" * 900)  # 100 a page would be ~60 kB, 20 a page ~20 kB
+    ours = github.add(BOT, body("old"))
+    assert post(github, event, body("new")) == f"updated comment {ours['id']}"
+    assert any("per_page=20" in p for _, p, *_ in github.requests)
+
+
+def test_server_errors_are_retried_with_growing_backoff(github, event):
+    slept: list[float] = []
+    github.queue += [("GET", 502, {}, {"message": "Bad Gateway"}), ("GET", 503, {}, {"message": "Unavailable"})]
+    status = post(github, event, body(), sleep=slept.append)
+    assert status.startswith("created comment ")
+    assert len(slept) == 2 and 1 <= slept[0] < 2 <= slept[1] < 3  # 1 s, 2 s, plus jitter under 1 s
+
+
+def test_server_errors_give_up_after_a_few_attempts(github, event):
+    slept: list[float] = []
+    github.queue += [("GET", 500, {}, {"message": "boom"})] * 6
+    status = post(github, event, body(), sleep=slept.append)
+    assert status == "warning: could not comment (500 Internal Server Error: boom)"
+    assert len(slept) == comment_module.MAX_ATTEMPTS - 1
+
+
+@pytest.mark.parametrize("retry_after", ["7", "http-date"])
+def test_429_waits_as_long_as_retry_after_says(github, event, retry_after):
+    if retry_after == "http-date":
+        retry_after = email.utils.formatdate(time.time() + 9, usegmt=True)
+    slept: list[float] = []
+    github.queue.append(("GET", 429, {"Retry-After": retry_after}, {"message": "Too Many Requests"}))
+    assert post(github, event, body(), sleep=slept.append).startswith("created comment ")
+    assert len(slept) == 1 and (slept[0] == 7 or 7 <= slept[0] <= 9)
+
+
+def test_a_wait_past_the_deadline_gives_up_at_once(github, event):
+    slept: list[float] = []
+    github.queue.append(("GET", 429, {"Retry-After": "120"}, {"message": "Too Many Requests"}))
+    status = post(github, event, body(), sleep=slept.append, deadline=60)
+    assert slept == [] and github.methods() == ["GET"]
+    assert "rate limited by GitHub" in status and "wait 120s" in status
+
+
+def test_a_rate_limit_403_is_not_called_a_permission_problem(github, event):
+    reset = str(int(time.time()) + 3600)
+    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": reset}
+    github.queue.append(("POST", 403, headers, {"message": "API rate limit exceeded for installation ID 1."}))
+    status = post(github, event, body(), sleep=lambda s: None)
+    assert status.startswith("warning: could not comment (403")
+    assert "rate limited by GitHub (not a permission problem)" in status
+    assert "pull-requests: write" not in status
+
+
+def test_a_secondary_rate_limit_403_is_retried(github, event):
+    slept: list[float] = []
+    message = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+    github.queue.append(("POST", 403, {"Retry-After": "3"}, {"message": message}))
+    assert post(github, event, body(), sleep=slept.append).startswith("created comment ")
+    assert slept == [3.0] and len(creates(github)) == 2 and len(github.comments) == 1
+
+
+def test_a_permission_403_is_not_retried(github, event):
+    github.fail["POST"] = (403, FORBIDDEN)
+    status = post(github, event, body(), sleep=lambda s: pytest.fail("no retry for a permission error"))
+    assert "pull-requests: write" in status and "rate limited" not in status
+    assert len(creates(github)) == 1
+
+
+def test_a_post_answered_5xx_is_not_sent_twice_when_it_went_through(github, event):
+    """Create is not idempotent: after a 5xx, look again before posting again."""
+    github.create_then_fail = True
+    status = post(github, event, body(), sleep=lambda s: None)
+    assert len(github.comments) == 1 and len(creates(github)) == 1
+    assert status == f"created comment {github.comments[0]['id']}"
+
+
+def test_graphql_is_a_query_so_a_5xx_there_is_retried(github, event):
+    github.viewer, github.author = APP["login"], APP
+    earlier = github.add(APP, body("old"))
+    github.queue.append(("POST", 502, {}, {"message": "Bad Gateway"}))  # the viewer query
+    assert post(github, event, body("new"), sleep=lambda s: None) == f"updated comment {earlier['id']}"
+
+
+def test_a_post_answered_5xx_that_did_not_go_through_is_sent_again(github, event):
+    github.queue.append(("POST", 502, {}, {"message": "Bad Gateway"}))
+    status = post(github, event, body(), sleep=lambda s: None)
+    assert status.startswith("created comment ") and len(github.comments) == 1 and len(creates(github)) == 2
+
+
+def test_retries_never_sleep_past_the_deadline(github, event):
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    github.queue += [("GET", 503, {}, {"message": "down"})] * 6
+    status = post(github, event, body(), sleep=sleep, clock=lambda: now[0], deadline=2.5)
+    assert status == "warning: could not comment (503 Service Unavailable: down; no time left to retry within 2.5s)"
+    assert sum(slept) < 2.5
+
+
+def test_an_unexpected_answer_is_one_warning_never_a_traceback(github, event):
+    github.add(BOT, body("old"))
+    github.queue.append(("GET", 200, {}, {"not": "a list"}))
+    assert post(github, event, body()) == "warning: could not comment (the comment list is not a list)"
+    github.user = "a string, not a user"  # type: ignore[assignment]
+    github.queue.append(("POST", 200, {}, {"data": None}))  # GraphQL's viewer without data
+    assert post(github, event, body("new")).startswith("updated comment ")  # fell back to github-actions[bot]
