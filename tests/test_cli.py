@@ -101,3 +101,32 @@ def test_module_entry_point_runs_without_traceback(failing_zip):
     assert result.returncode == 1
     assert json.loads(result.stdout)["verdict"] == "fail"
     assert "Traceback" not in result.stderr
+
+
+def test_an_internal_error_has_its_own_exit_code_and_one_line(monkeypatch, capsys, tmp_path):
+    # GIVEN a bug inside the scanner
+    import lambda_glibc_gate.scan as scan_module
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(scan_module, "scan", broken)
+    (tmp_path / "bootstrap").write_bytes(b"#!/bin/sh\n")
+    # THEN exit 3 (never 1, which means findings) and one line asking for a report
+    assert main(["scan", str(tmp_path / "bootstrap"), "--runtime", "provided.al2023"]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "internal error: ZeroDivisionError: boom" in err[0] and "report" in err[0]
+
+
+def test_short_format_flag_force_color_and_help(monkeypatch, capsys, tmp_path):
+    bootstrap = tmp_path / "bootstrap"
+    bootstrap.write_bytes(b"not a program")
+    assert main(["scan", str(bootstrap), "--runtime", "provided.al2023", "-f", "json"]) == 1
+    assert json.loads(capsys.readouterr().out)["schema_version"].startswith("1.")
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    main(["scan", str(bootstrap), "--runtime", "provided.al2023"])
+    assert "\033[" in capsys.readouterr().out  # coloured although stdout is no terminal
+    with pytest.raises(SystemExit):
+        main(["scan", "--help"])
+    help_text = capsys.readouterr().out
+    assert "exit codes:" in help_text and "LAMBDA_GLIBC_GATE_RUNTIME" in help_text and "examples:" in help_text

@@ -67,7 +67,7 @@ def test_a_2_34_need_passes_on_al2023_and_fails_on_al2_with_advice_to_move(make_
     assert any("provided.al2023" in fix.title for fix in finding.fixes)
     assert any("close_range@GLIBC_2.34" == s for s in finding.symbols)
     # the report-wide hint names the runtime that would accept every failing binary
-    assert [n.details["runtime"] for n in report.notices] == ["provided.al2023"]
+    assert [n.details["runtime"] for n in report.notices if n.rule == "runtime-hint"] == ["provided.al2023"]
 
 
 @pytest.mark.parametrize(
@@ -490,3 +490,10 @@ def test_rust_std_weak_symbols_still_fail_say_why_and_a_relink_is_offered(make_z
     assert "are weak symbols, but the version need" in finding.message
     # ... and a relink against 2.26 is offered first: weak symbols need not exist to link
     assert finding.fixes[0].code.startswith("cargo lambda build --release --target x86_64-unknown-linux-gnu.2.26")
+
+
+def test_the_deprecated_runtime_warning_is_given_once_per_runtime_not_per_artifact(make_zip):
+    packages = [make_zip({"bootstrap": elf_fixture("hello-glibc2.26-x86_64")}) for _ in range(3)]
+    report = run(packages, runtime="provided.al2")
+    deprecated = [f for f in report.all_findings() if f.rule == "deprecated-runtime"]
+    assert len(deprecated) == 1 and deprecated[0] in report.notices

@@ -1,7 +1,8 @@
 """Command line: `lambda-glibc-gate scan PATH...` and `lambda-glibc-gate runtimes`.
 
 Exit codes (a contract): 0 nothing at or above --fail-on; 1 findings at or above it;
-2 the tool could not run (bad arguments, unknown runtime, unreadable template).
+2 the tool could not run (bad arguments, unknown runtime, unreadable template); 3 an internal
+error (a bug: one line asking for a report, never 1, which means findings).
 Every flag has an environment default (LAMBDA_GLIBC_GATE_<FLAG>), as pip-audit does.
 Heavy imports happen inside the commands so `--help` is instant.
 """
@@ -13,7 +14,24 @@ import os
 import sys
 from collections.abc import Sequence
 
-EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
+EXIT_PASS, EXIT_FAIL, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
+ISSUES_URL = "https://github.com/lambda-glibc-gate/lambda-glibc-gate/issues"
+EPILOG = """\
+examples:
+  lambda-glibc-gate scan target/lambda/api/bootstrap.zip --runtime provided.al2023
+  lambda-glibc-gate scan .aws-sam/build/*/            # runtime from the SAM template (auto)
+  lambda-glibc-gate scan function.zip --runtime python3.12 --arch arm64 -f json -o report.json
+  lambda-glibc-gate scan layer.zip --as-layer --runtime nodejs22.x
+
+exit codes:
+  0  nothing at or above --fail-on      1  findings at or above --fail-on
+  2  the tool could not run (usage)     3  internal error (please report it)
+
+environment:
+  LAMBDA_GLIBC_GATE_RUNTIME, _ARCH, _GLIBC, _GLIBCXX, _FAIL_ON, _FORMAT, _OUTPUT, _IGNORE
+  (each LAMBDA_GLIBC_GATE_<NAME>) give defaults; a flag wins.
+  NO_COLOR turns colour off, FORCE_COLOR on (also when not on a terminal).
+"""
 ENV_PREFIX = "LAMBDA_GLIBC_GATE_"
 
 
@@ -28,10 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="lambda-glibc-gate",
         description="Fail before deploy when an ELF file in an AWS Lambda package will not load on its runtime.",
     )
+    formatter = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    scan = commands.add_parser("scan", help="scan zips, folders or files against a runtime")
+    scan = commands.add_parser(
+        "scan", help="scan zips, folders or files against a runtime", epilog=EPILOG, formatter_class=formatter
+    )
     scan.add_argument("paths", nargs="+", metavar="PATH", help="zip, folder or file; globs allowed (** too)")
     scan.add_argument(
         "--runtime",
@@ -57,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument(
         "--format",
+        "-f",
         choices=("text", "json", "sarif", "markdown"),
         default=_env("FORMAT", "text"),
         help="output format (default text)",
@@ -95,6 +117,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        return _fatal("interrupted")
+    except Exception as error:  # noqa: BLE001 - a bug ends as one line and its own exit code
+        from lambda_glibc_gate import __version__
+
+        _stderr_line(
+            f"internal error: {type(error).__name__}: {error} — please report it with the version "
+            f"(lambda-glibc-gate {__version__}) and the command at {ISSUES_URL}"
+        )
+        return EXIT_INTERNAL
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "scan":
@@ -209,8 +246,11 @@ def render_report(report, output_format: str, colour: bool = False, notes: bool 
 
 
 def _colour(args: argparse.Namespace) -> bool:
+    """--no-color and NO_COLOR win; FORCE_COLOR colours a pipe too (CI logs); else a terminal."""
     if args.no_color or os.environ.get("NO_COLOR") or args.output and args.format == "text":
         return False
+    if os.environ.get("FORCE_COLOR", "") not in ("", "0", "false"):
+        return True
     return sys.stdout.isatty()
 
 

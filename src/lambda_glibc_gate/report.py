@@ -18,6 +18,11 @@ def severity_rank(severity: str) -> int:
     return SEVERITIES.index(severity)
 
 
+
+# The JSON report's contract version: 1.x adds fields, 2 would rename or remove one.
+SCHEMA_VERSION = "1.1"
+SCHEMA_BASE = "https://raw.githubusercontent.com/lambda-glibc-gate/lambda-glibc-gate"
+
 @dataclass(frozen=True)
 class Fix:
     """One concrete way out, shown as a code block in its own language."""
@@ -177,6 +182,9 @@ class Report:
         from lambda_glibc_gate import __version__
 
         return {
+            # The schema at the release's tag: fields are added in minor versions, never renamed.
+            "$schema": f"{SCHEMA_BASE}/v{__version__}/src/lambda_glibc_gate/data/report-schema.json",
+            "schema_version": SCHEMA_VERSION,
             "tool": {"name": "lambda-glibc-gate", "version": __version__},
             "verdict": self.verdict,
             "fail_on": self.fail_on,

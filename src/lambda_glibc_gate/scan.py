@@ -126,6 +126,7 @@ def scan(paths: Sequence[str], options: ScanOptions) -> Report:
         else _runtime_json(target_for(runtimes.get_runtime(options.runtime), architecture, options, today))
     )
     result = Report(runtime=runtime_json, artifacts=reports, fail_on=options.fail_on)
+    result.notices.extend(_once_per_runtime(reports, "deprecated-runtime"))
     result.notices.extend(runtime_hint(result))
     return result
 
@@ -136,6 +137,17 @@ CUSTOM_RUNTIME_FALLBACK = "provided.al2023"  # what `sam init` and cargo lambda 
 def _has_root_bootstrap(collected: Collected) -> bool:
     """A root entry named bootstrap, even one the reader refused (a FIFO, a bad link)."""
     return "bootstrap" in collected.modes or any(f.member == "bootstrap" for f in collected.findings)
+
+
+def _once_per_runtime(reports: list[ArtifactReport], rule: str) -> list[Finding]:
+    """A finding about the runtime itself (deprecated-runtime) once per runtime, as a report
+    notice, not once per artifact judged on it."""
+    once: dict[str, Finding] = {}
+    for report in reports:
+        for finding in [f for f in report.findings if f.rule == rule]:
+            report.findings.remove(finding)
+            once.setdefault(finding.message, finding)
+    return list(once.values())
 
 
 def _layer(path: str) -> tuple[Tree, list[Finding], int]:
