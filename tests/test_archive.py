@@ -6,12 +6,14 @@ at the offsets the zip format (APPNOTE 4.3.7 / 4.3.12) gives its header fields.
 
 from __future__ import annotations
 
+import glob
 import os
 import stat
 import struct
 import sys
 import warnings
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -685,3 +687,219 @@ def test_of_duplicate_names_the_last_copy_is_judged_as_extractors_keep_it(tmp_pa
         assert member.mode & 0o777 == 0o755
         assert artifact.read_if_elf(member) == REAL_ELF
         assert "last copy" in only(artifact, "duplicate").message
+
+
+# -- what the extractor writes is what is judged ------------------------------------------------
+def raw_entry(name: bytes, data: bytes, *, mode: int = 0o100755, flags: int = 0, system: int = 3,
+              central_extra: bytes = b"", local_extra: bytes | None = None,
+              local_name: bytes | None = None) -> dict:
+    return {"name": name, "data": data, "mode": mode, "flags": flags, "system": system,
+            "central_extra": central_extra,
+            "local_extra": central_extra if local_extra is None else local_extra,
+            "local_name": name if local_name is None else local_name}
+
+
+def raw_zip_bytes(entries: list[dict], between: bytes = b"", before_directory: bytes = b"",
+                  count: int | None = None) -> bytes:
+    """Stored members written byte by byte: names, flags and extra fields as given; `between`
+    goes after the first member's data, `before_directory` before the central directory."""
+    out, central = bytearray(), bytearray()
+    for index, item in enumerate(entries):
+        offset = len(out)
+        crc = zlib.crc32(item["data"])
+        size = len(item["data"])
+        out += struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, item["flags"], 0, 0, 0x21, crc, size,
+                           size, len(item["local_name"]), len(item["local_extra"]))
+        out += item["local_name"] + item["local_extra"] + item["data"]
+        central += struct.pack("<4s6H3L5H2L", b"PK\x01\x02", (item["system"] << 8) | 20, 20,
+                               item["flags"], 0, 0, 0x21, crc, size, size, len(item["name"]),
+                               len(item["central_extra"]), 0, 0, 0, item["mode"] << 16, offset)
+        central += item["name"] + item["central_extra"]
+        if index == 0:
+            out += between
+    out += before_directory
+    start = len(out)
+    total = len(entries) if count is None else count
+    out += central + struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, total, total, len(central),
+                                 start, 0)
+    return bytes(out)
+
+
+def unicode_path_field(header_name: bytes, name: str, version: int = 1) -> bytes:
+    body = struct.pack("<BL", version, zlib.crc32(header_name)) + name.encode()
+    return struct.pack("<HH", 0x7075, len(body)) + body
+
+
+def open_raw(tmp_path: Path, entries: list[dict], **layout) -> Artifact:
+    path = tmp_path / "raw.zip"
+    path.write_bytes(raw_zip_bytes(entries, **layout))
+    return open_artifact(str(path))
+
+
+def test_a_member_with_a_folder_mode_and_no_slash_is_judged_as_the_file_unzip_writes(tmp_path):
+    # unzip 6.0 and Python's zipfile (is_dir: a trailing '/') both write it as a file
+    artifact = open_raw(tmp_path, [raw_entry(b"bootstrap", REAL_ELF, mode=0o040755)])
+    (member,) = artifact.members()
+    assert member.name == "bootstrap" and not member.is_dir
+    assert member.mode == 0o100755
+    assert artifact.read_if_elf(member) == REAL_ELF
+    finding = only(artifact, "folder-mode-file")
+    assert finding.rule == "unsafe-archive" and finding.member == "bootstrap"
+
+
+def test_a_real_folder_entry_is_still_a_folder(tmp_path):
+    artifact = open_raw(tmp_path, [raw_entry(b"lib/", b"", mode=0o040755),
+                                   raw_entry(b"lib/x.so", b"x", mode=0o100644)])
+    assert names(artifact) == ["lib/x.so"]
+    assert artifact.problems == []
+
+
+def test_unicode_path_field_renames_the_member_as_unzip_and_python_do(tmp_path):
+    field = unicode_path_field(b"bootstrap.txt", "bootstrap")
+    artifact = open_raw(tmp_path, [raw_entry(b"bootstrap.txt", REAL_ELF, central_extra=field)])
+    assert names(artifact) == ["bootstrap"]
+    finding = only(artifact, "unicode-path")
+    assert finding.rule == "unsafe-archive" and finding.member == "bootstrap"
+    assert artifact.read_if_elf(next(artifact.members())) == REAL_ELF
+
+
+def test_a_stale_unicode_path_field_is_ignored_as_both_readers_do(tmp_path):
+    stale = unicode_path_field(b"other", "bootstrap")  # its CRC is not the header name's
+    artifact = open_raw(tmp_path, [raw_entry(b"bootstrap.txt", b"x", central_extra=stale)])
+    assert names(artifact) == ["bootstrap.txt"]
+    assert artifact.problems == []
+
+
+def test_a_unicode_path_field_in_one_header_only_is_a_disagreement(tmp_path):
+    # unzip reads the local header's field, Python's zipfile the central one
+    field = unicode_path_field(b"lib.so", "bootstrap")
+    for central, local in ((field, b""), (b"", field)):
+        artifact = open_raw(tmp_path, [raw_entry(b"lib.so", b"x", central_extra=central,
+                                                 local_extra=local)])
+        assert problems(artifact, "unicode-path"), (central, local)
+
+
+def test_a_unicode_path_field_that_matches_the_utf8_name_is_fine(tmp_path):
+    # Info-ZIP zip 3.0 writes UTF-8 names without flag bit 11 but with this field
+    name = "lib/caf\u00e9.so".encode()
+    field = unicode_path_field(name, "lib/caf\u00e9.so")
+    artifact = open_raw(tmp_path, [raw_entry(name, b"x", central_extra=field)])
+    assert names(artifact) == ["lib/caf\u00e9.so"]
+    assert artifact.problems == []
+
+
+def test_a_non_ascii_name_without_the_utf8_flag_is_judged_as_unzip_writes_it(tmp_path):
+    artifact = open_raw(tmp_path, [raw_entry("lib/caf\u00e9.so".encode(), b"x")])
+    assert names(artifact) == ["lib/caf\u00e9.so"]  # the bytes unzip writes; zipfile: cp437
+    finding = only(artifact, "ambiguous-name-encoding")
+    assert finding.severity == "warning" and "caf\u251c\u2310" in finding.message
+    flagged = open_raw(tmp_path, [raw_entry("lib/caf\u00e9.so".encode(), b"x", flags=0x800)])
+    assert names(flagged) == ["lib/caf\u00e9.so"] and flagged.problems == []
+
+
+def test_a_local_entry_the_central_directory_hides_is_found(tmp_path):
+    hidden = raw_zip_bytes([raw_entry(b"bootstrap", REAL_ELF[:4096])])
+    hidden = hidden[: hidden.index(b"PK\x01\x02")]  # a local entry only
+    for layout in ({"between": hidden}, {"before_directory": hidden}):
+        artifact = open_raw(tmp_path, [raw_entry(b"a.txt", b"a"), raw_entry(b"b.txt", b"b")],
+                            **layout)
+        assert names(artifact) == ["a.txt", "b.txt"]
+        finding = only(artifact, "hidden-entry")
+        assert finding.rule == "unsafe-archive" and finding.member is None
+
+
+def test_data_descriptors_between_members_are_not_hidden_entries(tmp_path):
+    path = tmp_path / "streamed.zip"
+    with zipfile.ZipFile(path, "w") as archive, archive.open("a.txt", "w") as member:
+        member.write(b"a" * 1000)  # written with flag bit 3 and a data descriptor
+    with zipfile.ZipFile(path, "a") as archive, archive.open("b.txt", "w") as member:
+        member.write(b"b" * 1000)
+    artifact = open_artifact(str(path))
+    assert names(artifact) == ["a.txt", "b.txt"] and artifact.problems == []
+
+
+@pytest.mark.parametrize("entries", [
+    [("lib", b"file"), ("lib/libx.so", b"x")],
+    [("lib/libx.so", b"x"), ("lib", b"file")],
+    [("a/b/c", b"x"), ("a", b"file")],
+])
+def test_a_name_that_is_a_file_and_a_folder_is_unsafe(tmp_path, entries):
+    # unzip: "checkdir error: lib exists but is not directory", the member inside is skipped
+    path = write_zip(tmp_path / "f.zip", [entry(name, data) for name, data in entries])
+    artifact = open_artifact(str(path))
+    finding = only(artifact, "file-and-folder")
+    assert finding.rule == "unsafe-archive" and finding.member in ("lib", "a")
+
+
+def test_a_file_named_like_a_folder_entry_is_unsafe(tmp_path):
+    path = write_zip(tmp_path / "f.zip", [entry("lib/", mode=0o040755), entry("lib", b"file")])
+    assert only(open_artifact(str(path)), "file-and-folder").member == "lib"
+
+
+def test_names_that_normalise_onto_another_member_are_unsafe(tmp_path):
+    path = write_zip(tmp_path / "f.zip", [entry("bootstrap", REAL_ELF), entry("./bootstrap", b"x")])
+    artifact = open_artifact(str(path))
+    assert only(artifact, "normalised-collision").rule == "unsafe-archive"
+    assert names(artifact) == ["bootstrap"]
+
+
+def test_a_file_named_dot_is_not_judged_under_another_name(tmp_path):
+    # unzip writes "bootstrap/." as "bootstrap/_", Python's zipfile as "bootstrap"
+    path = write_zip(tmp_path / "f.zip", [entry("bootstrap/.", REAL_ELF, mode=0o100755)])
+    artifact = open_artifact(str(path))
+    assert names(artifact) == []
+    assert only(artifact, "dot-name").rule == "unsafe-archive"
+
+
+def test_a_central_directory_that_lies_about_its_count_is_refused_before_parsing(tmp_path, monkeypatch):
+    entries = [raw_entry(b"f%05d" % index, b"") for index in range(3000)]
+    path = tmp_path / "lying.zip"
+    path.write_bytes(raw_zip_bytes(entries, count=1))
+    monkeypatch.setattr(zipfile, "ZipFile", None)  # parsing would fail the test
+    artifact = open_artifact(str(path), Limits(max_members=1000))
+    assert only(artifact, "too-many-members").rule == "unsafe-archive"
+    assert names(artifact) == []
+
+
+def test_a_count_that_lies_low_within_the_limit_hides_nothing(tmp_path):
+    entries = [raw_entry(b"f%d" % index, b"x") for index in range(5)]
+    path = tmp_path / "lying.zip"
+    path.write_bytes(raw_zip_bytes(entries, count=1))
+    assert len(names(open_artifact(str(path)))) == 5
+
+
+def test_expand_paths_does_not_follow_folder_links_and_ends(tmp_path):
+    lambda_dir = tmp_path / "target" / "lambda"
+    (lambda_dir / "fn").mkdir(parents=True)
+    (lambda_dir / "fn" / "bootstrap.zip").write_bytes(b"zip")
+    (lambda_dir / "a").symlink_to("..")  # a committed loop
+    (lambda_dir / "b").symlink_to("..")
+    (tmp_path / "target" / "twin.zip").hardlink_to(lambda_dir / "fn" / "bootstrap.zip")
+    found = expand_paths(["target/**/*.zip"], base=str(tmp_path))
+    assert found == [str(lambda_dir / "fn" / "bootstrap.zip")]  # the hard link is the same file
+    assert expand_paths(["target/**"], base=str(tmp_path))
+
+
+def test_expand_paths_matches_what_glob_matches_on_a_plain_tree(tmp_path, monkeypatch):
+    for name in ("a/x.zip", "a/b/y.zip", "c/d/e/z.zip", "top.zip", ".hidden/h.zip", "a/.h.zip"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(name.encode())
+    (tmp_path / ".hidden" / "sub").mkdir()
+    monkeypatch.chdir(tmp_path)
+    for pattern in ("**/*.zip", "a/**/*.zip", "*/*.zip", "**/e/*.zip", "a/**", "*.zip", "*/", "**/",
+                    ".hidden/*/", "a/**/", "*/*.zip", ".hidden/**"):
+        for path in (os.path.join(str(tmp_path), pattern), pattern):
+            expected = set(glob.glob(path, recursive=True))
+            if pattern.endswith("**"):  # glob's "a/**" gives "a/" itself; expand_paths "a"
+                expected = {os.path.normpath(match) for match in expected}
+            assert set(expand_paths([path])) == expected, path
+
+
+def test_a_folder_artifact_with_link_loops_is_walked_once(tmp_path):
+    root = tmp_path / "pkg"
+    (root / "lib").mkdir(parents=True)
+    (root / "lib" / "x.so").write_bytes(b"x")
+    (root / "lib" / "up").symlink_to("..")
+    (root / "loop").symlink_to("lib")
+    artifact = open_artifact(str(root))
+    assert sorted(names(artifact)) == ["lib/up", "lib/x.so", "loop"]

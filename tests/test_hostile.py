@@ -80,6 +80,7 @@ class Raw:
     crc: int = 0
     flags: int = 0
     mode: int = 0o100755
+    extra: bytes = b""  # in the local header and the central entry
 
 
 def raw_zip(path: Path, members: list[Raw]) -> Path:
@@ -88,7 +89,7 @@ def raw_zip(path: Path, members: list[Raw]) -> Path:
     for member in members:
         offset = len(out)
         big = member.usize >= 0xFFFFFFFF or len(member.data) >= 0xFFFFFFFF
-        extra = struct.pack("<HHQQ", 1, 16, member.usize, len(member.data)) if big else b""
+        extra = struct.pack("<HHQQ", 1, 16, member.usize, len(member.data)) if big else member.extra
         usize = 0xFFFFFFFF if big else member.usize
         csize = 0xFFFFFFFF if big else len(member.data)
         version = 45 if big else 20
@@ -96,7 +97,7 @@ def raw_zip(path: Path, members: list[Raw]) -> Path:
                            0x21, member.crc, csize, usize, len(member.name), len(extra))
         out += member.name + extra + member.data
         central_extra = (struct.pack("<HHQQQ", 1, 24, member.usize, len(member.data), offset)
-                         if big else b"")
+                         if big else member.extra)
         central += struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 0x0300 | version, version,
                                member.flags, member.method, 0, 0x21, member.crc, csize, usize,
                                len(member.name), len(central_extra), 0, 0, 0, member.mode << 16,
@@ -118,8 +119,9 @@ def raw_zip(path: Path, members: list[Raw]) -> Path:
     return path
 
 
-def count_bomb(path: Path, count: int) -> Path:
-    """`count` stored empty members, bytes written directly (zipfile would take seconds)."""
+def count_bomb(path: Path, count: int, declared: int | None = None) -> Path:
+    """`count` stored empty members, bytes written directly (zipfile would take seconds); the
+    end records may declare another count."""
     local, central = bytearray(), bytearray()
     for index in range(count):
         name = b"f%07d" % index
@@ -130,7 +132,8 @@ def count_bomb(path: Path, count: int) -> Path:
                                len(name), 0, 0, 0, 0, 0o100644 << 16, offset)
         central += name
     start, record = len(local), len(local) + len(central)
-    tail = struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, count, count,
+    declared = count if declared is None else declared
+    tail = struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, declared, declared,
                        len(central), start)
     tail += struct.pack("<4sLQL", b"PK\x06\x07", 0, record, 1)
     tail += struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
@@ -557,6 +560,35 @@ def overlapping(names: list[bytes]) -> Callable[[Path], list[str]]:
     return build
 
 
+def unicode_path(header: bytes, name: str) -> bytes:
+    """An Info-ZIP Unicode Path extra field (0x7075) that renames `header` to `name`."""
+    body = struct.pack("<BL", 1, zlib.crc32(header)) + name.encode()
+    return struct.pack("<HH", 0x7075, len(body)) + body
+
+
+def hidden_entry(folder: Path) -> list[str]:
+    """A good bootstrap listed by the central directory, and a local entry for a bad one that
+    it does not list, between the members (what a streaming extractor would unpack)."""
+    path = make_zip(folder / "function.zip", [("bootstrap", elf(GOOD)), ("README", b"hi", 0o100644)])
+    data = path.read_bytes()
+    smuggled = make_zip(folder / "s.zip", [("bootstrap", elf(BAD))]).read_bytes()
+    (folder / "s.zip").unlink()
+    smuggled = smuggled[: smuggled.index(b"PK\x01\x02")]
+    second = central_offsets(data)[1]
+    (at,) = struct.unpack_from("<L", data, second + 42)
+    out = bytearray(data[:at] + smuggled + data[at:])
+    shift = len(smuggled)
+    end = out.rindex(b"PK\x05\x06")
+    (start,) = struct.unpack_from("<L", out, end + 16)
+    struct.pack_into("<L", out, end + 16, start + shift)
+    for entry in central_offsets(bytes(out)):
+        (offset,) = struct.unpack_from("<L", out, entry + 42)
+        if offset >= at:
+            struct.pack_into("<L", out, entry + 42, offset + shift)
+    path.write_bytes(bytes(out))
+    return [str(path)]
+
+
 def folder_with(entries: Callable[[Path], None]) -> Callable[[Path], list[str]]:
     def build(folder: Path) -> list[str]:
         root = folder / "package"
@@ -704,6 +736,30 @@ CASES: dict[str, Case] = {
                                     ("unsafe-archive", "f1", "name-mismatch")]),
     "bomb-count": Case(lambda folder: [str(count_bomb(folder / "function.zip", 200_000))], 1,
                        [("unsafe-archive", None, "too-many-members")], subprocess=True),
+    # what the extractor writes is what is judged (unzip 6.0 and Python's zipfile)
+    "folder-mode-without-slash": Case(raw("function.zip", lambda: [
+        Raw(b"bootstrap", elf(BAD), method=0, usize=len(elf(BAD)), crc=zlib.crc32(elf(BAD)), mode=0o040755)]), 1,
+        [("unsafe-archive", "bootstrap", "folder-mode-file"), ("glibc-too-new", "bootstrap", None)],
+        glibc={"bootstrap": "2.38"}),
+    "unicode-path-renames": Case(raw("function.zip", lambda: [
+        Raw(b"bootstrap.txt", elf(BAD), method=0, usize=len(elf(BAD)), crc=zlib.crc32(elf(BAD)),
+            extra=unicode_path(b"bootstrap.txt", "bootstrap"))]), 1,
+        [("unsafe-archive", "bootstrap", "unicode-path"), ("glibc-too-new", "bootstrap", None)],
+        glibc={"bootstrap": "2.38"}),
+    "non-utf8-name": Case(raw("function.zip", lambda: [
+        Raw(b"bootstrap", elf(GOOD), method=0, usize=len(elf(GOOD)), crc=zlib.crc32(elf(GOOD))),
+        Raw("lib/caf\u00e9.so".encode(), b"x", method=0, usize=1, crc=zlib.crc32(b"x"))]), 0,
+        [("unsafe-archive", "lib/caf\u00e9.so", "ambiguous-name-encoding")]),
+    "hidden-local-entry": Case(hidden_entry, 1, [("unsafe-archive", None, "hidden-entry")],
+                               glibc={"bootstrap": "2.34"}),
+    "file-and-folder": Case(with_good_bootstrap(("lib", b"file", 0o100644), ("lib/libx.so", elf(BAD))), 1,
+                            [("unsafe-archive", "lib", "file-and-folder")]),
+    "dot-name": Case(with_good_bootstrap(("lib/libx.so/.", elf(BAD))), 1,
+                     [("unsafe-archive", "lib/libx.so/.", "dot-name")]),
+    "dot-name-collision": Case(with_good_bootstrap(("./bootstrap", elf(BAD))), 1,
+                               [("unsafe-archive", "bootstrap", "normalised-collision")]),
+    "bomb-count-lying-low": Case(lambda folder: [str(count_bomb(folder / "function.zip", 150_000, declared=1))], 1,
+                                 [("unsafe-archive", None, "too-many-members")], subprocess=True),
     # nested zips are not opened: the inner bad bootstrap is not this package's bootstrap
     "nested-zips": Case(nested(40), 0, absent=("glibc-too-new", "unsafe-archive"),
                         glibc={"bootstrap": "2.34"}),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bz2
 import ctypes
+import fnmatch
 import glob
 import io
 import lzma
@@ -26,7 +27,9 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+from lambda_glibc_gate import zip_layout
 from lambda_glibc_gate.report import Finding
+from lambda_glibc_gate.text import one_line
 
 try:  # optional (pip install zlib-ng): the same API, inflates about twice as fast
     from zlib_ng import zlib_ng as _fast_zlib
@@ -76,27 +79,8 @@ class UsageError(Exception):
 
 
 def safe_name(name: str, max_length: int = 200) -> str:
-    """An untrusted name made fit for a one-line message: non-printable characters (control
-    characters, newlines, bidi overrides, undecodable bytes) as escapes, long names cut."""
-    if len(name) <= max_length and name.isprintable():
-        return name  # the common case, kept cheap: it runs for every member read
-    out = []
-    for char in name[:max_length]:
-        code = ord(char)
-        if char.isprintable():
-            out.append(char)
-        elif 0xDC80 <= code <= 0xDCFF:  # a byte that was not valid UTF-8 (surrogateescape)
-            out.append(f"\\x{code - 0xDC00:02x}")
-        elif code < 0x100:
-            out.append(f"\\x{code:02x}")
-        elif code < 0x10000:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(f"\\U{code:08x}")
-    text = "".join(out)
-    if len(name) > max_length:
-        text += f"... ({len(name)} characters)"
-    return text
+    """An untrusted name made fit for a one-line message (text.one_line, the one owner)."""
+    return one_line(name, max_length)
 
 
 def _quoted(name: str) -> str:
@@ -108,24 +92,107 @@ def expand_paths(patterns: Sequence[str], base: str | None = None) -> list[str]:
 
     A pattern that matches nothing raises UsageError("no file matches 'x'"). An existing path is
     used as is (even with glob characters in it). Glob matches are sorted, for stable output.
+    `**` never descends into a symlinked folder (glob.glob does, so a committed
+    `target/lambda/a -> ..` made it run without end); a path reached twice (links, hard links)
+    counts once, by its (st_dev, st_ino).
     """
     found: list[str] = []
-    seen: set[str] = set()
+    seen: set[tuple[int, int] | str] = set()
     for pattern in patterns:
         path = os.path.join(base, pattern) if base and pattern else pattern
         if path and os.path.exists(path):
             matches = [path]
         else:
-            matches = sorted(glob.glob(path, recursive=True)) if path else []
+            matches = sorted(set(_glob(path))) if path else []
             matches = [match for match in matches if os.path.exists(match)]
         if not matches:
             raise UsageError(f"no file matches {_quoted(pattern)}")
         for match in matches:
-            key = os.path.realpath(match)
+            try:
+                info = os.stat(match)
+                key: tuple[int, int] | str = (info.st_dev, info.st_ino)
+            except OSError:
+                key = os.path.realpath(match)
             if key not in seen:
                 seen.add(key)
                 found.append(match)
     return found
+
+
+def _glob(pattern: str) -> Iterator[str]:
+    """glob.glob(pattern, recursive=True), except that `**` does not follow folder symlinks."""
+    if not glob.has_magic(pattern):
+        yield pattern
+        return
+    root, rest = ("/", pattern.lstrip("/")) if pattern.startswith("/") else ("", pattern)
+    matches = _glob_parts(root, [part for part in rest.split("/") if part])
+    if pattern.endswith("/"):  # as glob: only folders, written with the slash
+        yield from (match.rstrip("/") + "/" for match in matches if os.path.isdir(match))
+    else:
+        yield from matches
+
+
+_GLOB_FOLDERS = 1_000_000  # folders walked per `**`: a bound no real tree reaches
+
+
+def _glob_parts(base: str, parts: list[str]) -> Iterator[str]:
+    if not parts:
+        yield base
+        return
+    head, rest = parts[0], parts[1:]
+    if head == "**":
+        for folder in _folders_below(base):
+            if rest:
+                yield from _glob_parts(folder, rest)
+            else:
+                yield folder  # as glob does: "a/**" matches "a/" itself
+                yield from (os.path.join(folder, name) for name in _listdir(folder, "*"))
+        return
+    if not glob.has_magic(head):
+        path = os.path.join(base, head) if base else head
+        if rest or os.path.lexists(path):
+            yield from _glob_parts(path, rest)
+        return
+    for name in _listdir(base, head):
+        yield from _glob_parts(os.path.join(base, name) if base else name, rest)
+
+
+def _listdir(folder: str, pattern: str) -> list[str]:
+    """Names in `folder` matching `pattern`; hidden ones only for a pattern that starts with '.'
+    (glob's rule)."""
+    try:
+        names = os.listdir(folder or ".")
+    except OSError:
+        return []
+    if not pattern.startswith("."):
+        names = [name for name in names if not name.startswith(".")]
+    return fnmatch.filter(names, pattern)
+
+
+def _folders_below(base: str) -> Iterator[str]:
+    """`base` and every folder under it, not through symlinks, each once (st_dev, st_ino)."""
+    seen: set[tuple[int, int]] = set()
+    pending = [base]
+    listed = 0
+    while pending and listed < _GLOB_FOLDERS:
+        folder = pending.pop()
+        try:
+            info = os.stat(folder or ".")
+        except OSError:
+            continue
+        if (info.st_dev, info.st_ino) in seen:
+            continue
+        seen.add((info.st_dev, info.st_ino))
+        listed += 1
+        yield folder
+        try:
+            with os.scandir(folder or ".") as listing:
+                children = sorted(entry.name for entry in listing
+                                  if not entry.name.startswith(".")
+                                  and entry.is_dir(follow_symlinks=False))
+        except OSError:
+            continue
+        pending.extend(os.path.join(folder, name) if folder else name for name in reversed(children))
 
 
 @dataclass(frozen=True)
@@ -427,10 +494,12 @@ def _name_problem(raw: str, max_bytes: int) -> _Problem | None:
 
 def _normalise(raw: str) -> str:
     """"./bin//bootstrap" -> "bin/bootstrap" (only called on names _name_problem accepted)."""
+    if "//" not in raw and "." not in raw[:1] and "/." not in raw and not raw.endswith("/"):
+        return raw  # the common case, kept cheap: nothing to drop
     return "/".join(part for part in raw.split("/") if part not in ("", "."))
 
 
-def _zip_mode(info: zipfile.ZipInfo) -> int | None:
+def _zip_mode(info: zip_layout.CentralEntry) -> int | None:
     high = info.external_attr >> 16
     return high if (info.create_system == 3 or high) else None
 
@@ -525,8 +594,11 @@ def declared_entry_count(path: str) -> int | None:
 class _ZipArtifact(Artifact):
     def __init__(self, path: str, limits: Limits) -> None:
         super().__init__(path, "zip", limits)
-        self._infos: dict[str, zipfile.ZipInfo] = {}
+        self._infos: dict[str, zip_layout.CentralEntry] = {}
         self._member_at: dict[str, int] = {}  # name -> index in _members (duplicates: the last)
+        self._raw_of: dict[str, str] = {}  # judged name -> the name as written in the zip
+        self._folders: set[str] = set()  # explicit folder entries
+        self._local: dict[zip_layout.CentralEntry, zip_layout.LocalHeader | _Problem] = {}
         self._file = None
         self._load()
 
@@ -542,49 +614,183 @@ class _ZipArtifact(Artifact):
             self._check_count(declared)
             return
         try:
-            with zipfile.ZipFile(self.path) as archive:
-                infos = archive.infolist()
             self._file = open(self.path, "rb")  # noqa: SIM115 - kept open until close()
-        except Exception as error:  # noqa: BLE001 - zipfile raises many types on bad input
+            # Parsed here, not by zipfile: the raw name bytes are needed (zip_layout), and the
+            # end record's count can lie low (zipfile parses until the directory's size is used
+            # up): counting first refuses a count bomb before an object is built per entry.
+            infos, directory_at, real = zip_layout.read_central_directory(
+                self._file.fileno(), self.limits.max_members)
+        except Exception as error:  # noqa: BLE001 - malformed input raises many types
             self._report(UNREADABLE, "not-a-zip",
                          f"cannot read {_quoted(self.path)} as a zip ({safe_name(str(error))}): "
                          "Lambda would reject it as well")
+            self.close()
+            return
+        if not self._check_count(real):
             return
         if not infos:
             self._report(UNREADABLE, "empty-zip",
                          "the zip is empty: a Lambda package needs at least its handler or "
                          "bootstrap")
             return
-        if not self._check_count(len(infos)):
-            infos = infos[: self.limits.max_members]
         self._check_overlap(infos)
-        for info in infos:
-            mode, kind = _zip_kind(info)
+        names = self._read_local_headers(infos, directory_at)
+        for info, name in zip(infos, names, strict=True):
+            mode, kind = _zip_kind(info, name)
+            if kind == "folder-mode-file":
+                kind = "file"
+                self._report(UNSAFE, "folder-mode-file",
+                             f"zip member {_quoted(name)} has a folder's mode but no trailing '/' "
+                             f"({info.file_size:,} bytes): unzip and Python's zipfile write it as "
+                             "a file, which is judged here; tools that trust the mode make a "
+                             "folder; rebuild the zip", name)
             if kind == "file":
                 self.unpacked_size += info.file_size
-            self._add(info, mode, kind)
+            self._add(info, name, mode, kind)
+        self._check_file_and_folder()
         self._check_total_size()
 
-    def _add(self, info: zipfile.ZipInfo, mode: int | None, kind: str) -> None:
-        raw = info.orig_filename
+    # -- names and local headers: what an extractor sees ---------------------------------------
+    def _read_local_headers(self, infos: list[zip_layout.CentralEntry], directory_at: int) -> list[str]:
+        """Each member's local header, read once: the name judged is the one unzip writes (from
+        the local header), checked against the one Python's zipfile writes (from the central
+        directory); bytes between members are searched for entries the directory hides."""
+        assert self._file is not None
+        fd = self._file.fileno()
+        names = []
+        extents = []
+        unicode_path = zip_layout.UNICODE_PATH_ID
+        for info in infos:
+            central_raw = info.raw_name
+            ascii_name = central_raw.isascii()
+            try:
+                local = zip_layout.read_local_header(fd, info.header_offset,
+                                                     len(central_raw) + len(info.extra))
+            except (OSError, OverflowError, ValueError):
+                local = None
+            if (ascii_name and local is not None and local.raw_name == central_raw
+                    and unicode_path not in local.extra and unicode_path not in info.extra):
+                # the common case, kept cheap: every reader writes an ASCII name as it is
+                self._local[info] = local
+                extents.append((info.header_offset, local.data_offset + info.compress_size))
+                names.append(info.orig_filename)
+                continue
+            central_view = zip_layout.unzip_name(central_raw, info.flag_bits, info.extra)
+            if local is None:
+                self._local[info] = _Problem(
+                    UNREADABLE, "bad-local-header",
+                    f"zip member {_quoted(central_view.name)} has no valid local header: the zip "
+                    "is corrupt; Lambda would reject it")
+                names.append(central_view.name)
+                extents.append((info.header_offset, info.header_offset + _LOCAL_HEADER.size))
+                continue
+            self._local[info] = local
+            extents.append((info.header_offset, local.data_offset + info.compress_size))
+            names.append(self._judged_name(info, central_raw, central_view, local))
+        self._check_hidden_entries(fd, extents, directory_at)
+        return names
+
+    def _judged_name(self, info: zip_layout.CentralEntry, central_raw: bytes,
+                     central_view: zip_layout.NameView, local: zip_layout.LocalHeader) -> str:
+        if local.raw_name != central_raw:
+            # unzip takes the name from the local header, zipfile from the central directory
+            shown = local.raw_name.decode("utf-8", "replace")
+            problem = _Problem(UNSAFE, "name-mismatch",
+                               f"zip member {_quoted(central_view.name)} has another name in its "
+                               f"local header ({_quoted(shown)}): unzip tools disagree on what it "
+                               "is called")
+            self._local[info] = problem
+            self._report_problem(problem, central_view.name)
+            return central_view.name
+        view = zip_layout.unzip_name(local.raw_name, local.flags, local.extra)
+        python = zip_layout.python_name(central_raw, info.flag_bits, info.extra)
+        header = central_raw.decode("utf-8", "surrogateescape")
+        if "unicode-path" in (view.source, central_view.source) or python != view.name and view.source != "raw-bytes":
+            if len({view.name, central_view.name, python}) > 1 or view.name != header:
+                self._report(
+                    UNSAFE, "unicode-path",
+                    f"zip member {_quoted(header)} is renamed by an Info-ZIP Unicode Path field "
+                    f"(0x7075), or its local and central headers name it differently: unzip "
+                    f"writes {_quoted(view.name)}, Python 3.12's zipfile {_quoted(python)}, tools "
+                    "that ignore the field the header name; rebuild the zip so they agree",
+                    view.name, unzip=view.name, python=python)
+        elif view.source == "raw-bytes":
+            # Without flag bit 11 the name's encoding is unknown: unzip on Linux writes these
+            # bytes for a zip made on Unix (judged here), converts cp437 to Latin-1 for one made
+            # on Windows, and Python's zipfile decodes cp437 (zip_layout.unzip_name).
+            self._report(
+                UNSAFE, "ambiguous-name-encoding",
+                f"zip member {_quoted(view.name)} has a non-ASCII name without the UTF-8 flag: "
+                f"unzip writes its bytes as they are (judged here), Python's zipfile writes "
+                f"{_quoted(python)}; rebuild the zip with a tool that marks UTF-8 names",
+                view.name, severity="warning", python=python)
+        return view.name
+
+    def _check_hidden_entries(self, fd: int, extents: list[tuple[int, int]], directory_at: int) -> None:
+        """Bytes no central entry accounts for (before the first member, between members, before
+        the directory) that hold a local header: unzip never sees that entry, while tools that
+        stream local headers front to back unpack it. Real zips have only data descriptors
+        there (12-24 bytes), which cannot hold one."""
+        budget = [zip_layout.GAP_SCAN_LIMIT]
+        covered = 0
+        gaps = []
+        for start, end in sorted(extents):
+            if start > covered:
+                gaps.append((covered, start))
+            covered = max(covered, end)
+        if directory_at > covered:
+            gaps.append((covered, directory_at))
+        for start, end in gaps:
+            try:
+                found = zip_layout.hidden_local_header(fd, start, end, budget)
+            except (OSError, OverflowError, ValueError):
+                return
+            if found is not None:
+                self._report(UNSAFE, "hidden-entry",
+                             f"the zip holds a local file entry at byte {found:,} that its central "
+                             "directory does not list: unzip never unpacks it, tools that read "
+                             "the zip front to back do, so what lands on Lambda depends on the "
+                             "tool; rebuild the zip", offset=found)
+                return
+
+    def _add(self, info: zip_layout.CentralEntry, raw: str, mode: int | None, kind: str) -> None:
         problem = _name_problem(raw, self.limits.max_name_length)
         if problem is not None:
             self._report_problem(problem, safe_name(raw))
             return
-        name = _normalise(raw)
-        if kind == "dir" or not name:
+        if kind != "dir" and raw.rsplit("/", 1)[-1] in (".", ""):
+            # unzip writes "bootstrap/." as "bootstrap/_", Python's zipfile as "bootstrap"
+            self._report(UNSAFE, "dot-name",
+                         f"zip member {_quoted(raw)} is a file whose last name part is '.': "
+                         "extractors write it under different names (unzip 'x/_', Python's "
+                         "zipfile 'x'); it was not judged; rebuild the zip", raw)
             return
-        if name in self._infos:
+        name = _normalise(raw)
+        if not name:
+            return
+        if kind == "dir":
+            self._folders.add(name)
+            return
+        earlier_raw = self._raw_of.get(name)
+        if earlier_raw is not None and earlier_raw != raw:
+            self._report(UNSAFE, "normalised-collision",
+                         f"zip members {_quoted(earlier_raw)} and {_quoted(raw)} are the same "
+                         f"path {_quoted(name)} once '.' and empty parts are dropped: extractors "
+                         "disagree on which one lands there; the last is judged; rebuild the "
+                         "zip", name)
+        elif name in self._infos:
             # unzip, Python's zipfile and other extractors write entries in order, so the last
             # copy is the one on disk: judge that one, and say so.
             self._report(UNSAFE, "duplicate",
                          f"zip member {_quoted(name)} appears more than once: an extractor keeps "
                          "the last copy, which is the one judged here; rebuild the zip so "
                          "what runs is unambiguous", name)
+        if name in self._infos:
             earlier = self._member_at.pop(name, None)
             if earlier is not None:
                 self._members[earlier] = None  # overwritten on extraction
         self._infos[name] = info
+        self._raw_of[name] = raw
         target = None
         if kind == "link":
             target = self._link_target(name, info)
@@ -593,7 +799,30 @@ class _ZipArtifact(Artifact):
         self._member_at[name] = len(self._members)
         self._members.append(Member(name, info.file_size, mode, target is not None, target))
 
-    def _link_target(self, name: str, info: zipfile.ZipInfo) -> str | None:
+    def _check_file_and_folder(self) -> None:
+        """A name that is a file (or link) and also the folder of other members: unzip stops
+        with "checkdir error: lib exists but is not directory" and skips what is inside; other
+        tools replace one with the other, depending on the order."""
+        parents: dict[str, str] = {}  # folder -> one member inside it
+        for name in list(self._member_at) + sorted(self._folders):
+            folder = name
+            while "/" in folder:
+                folder = folder.rsplit("/", 1)[0]
+                if folder in parents:
+                    break
+                parents[folder] = name
+        for name in self._member_at:
+            inside = parents.get(name)
+            if inside is None and name not in self._folders:
+                continue
+            inside = inside or f"{name}/"
+            self._report(UNSAFE, "file-and-folder",
+                         f"zip member {_quoted(name)} is a file and also a folder (of "
+                         f"{_quoted(inside)}): unzip fails with '{safe_name(name)} exists but is "
+                         "not directory', other tools keep one or the other; rebuild the zip",
+                         name)
+
+    def _link_target(self, name: str, info: zip_layout.CentralEntry) -> str | None:
         """A symlink member's target (its content), or None after a finding."""
         cap = self.limits.max_link_target
         if info.file_size > cap:
@@ -612,7 +841,7 @@ class _ZipArtifact(Artifact):
             return None
         return target
 
-    def _check_overlap(self, infos: list[zipfile.ZipInfo]) -> None:
+    def _check_overlap(self, infos: list[zip_layout.CentralEntry]) -> None:
         """Members whose data overlap are the trick of non-recursive zip bombs; unzip rejects
         them. The lower bound of each member's extent is enough to prove an overlap."""
         ordered = sorted(infos, key=lambda info: info.header_offset)
@@ -641,7 +870,7 @@ class _ZipArtifact(Artifact):
             return super()._stream(member)
         return self._member_stream(info, member.name)
 
-    def _member_stream(self, info: zipfile.ZipInfo, name: str) -> Iterator[bytes]:
+    def _member_stream(self, info: zip_layout.CentralEntry, name: str) -> Iterator[bytes]:
         shown = _quoted(name)
         if info.flag_bits & _FLAG_ENCRYPTED:
             raise _Problem(UNREADABLE, "encrypted",
@@ -711,46 +940,31 @@ class _ZipArtifact(Artifact):
                            f"zip member {shown} fails its CRC-32 check: the zip is corrupt; "
                            "Lambda would fail to unpack it")
 
-    def _data_offset(self, info: zipfile.ZipInfo, shown: str) -> int:
-        """Where the member's data starts, after checking its local header against the central
-        directory (a differing name means tools that read either one disagree)."""
-        file = self._file
-        assert file is not None
-        try:
-            header = b""
-            if info.header_offset >= 0:  # a crafted directory can point before the file start
-                file.seek(info.header_offset)
-                header = file.read(_LOCAL_HEADER.size)
-            fields = _LOCAL_HEADER.unpack(header) if len(header) == _LOCAL_HEADER.size else None
-            if fields is None or fields[0] != b"PK\x03\x04":
-                raise _Problem(UNREADABLE, "bad-local-header",
-                               f"zip member {shown} has no valid local header: the zip is "
-                               "corrupt; Lambda would reject it")
-            name_length, extra_length = fields[-2], fields[-1]
-            raw_name = file.read(name_length)
-        except OSError as error:
-            raise _Problem(UNREADABLE, "io-error",
-                           f"cannot read zip member {shown}: {error.strerror}") from None
-        encoding = "utf-8" if info.flag_bits & _FLAG_UTF8 else "cp437"
-        try:
-            local_name = raw_name.decode(encoding)
-        except UnicodeDecodeError:
-            local_name = None
-        if local_name != info.orig_filename:
-            raise _Problem(UNSAFE, "name-mismatch",
-                           f"zip member {shown} has another name in its local header "
-                           f"({_quoted(raw_name.decode('utf-8', 'replace'))}): unzip tools "
-                           "disagree on what it is called")
-        return info.header_offset + _LOCAL_HEADER.size + name_length + extra_length
+    def _data_offset(self, info: zip_layout.CentralEntry, shown: str) -> int:
+        """Where the member's data starts, from its local header (read and checked at load)."""
+        local = self._local.get(info)
+        if isinstance(local, _Problem):
+            raise local
+        if local is None:
+            raise _Problem(UNREADABLE, "bad-local-header",
+                           f"zip member {shown} has no valid local header: the zip is "
+                           "corrupt; Lambda would reject it")
+        return local.data_offset
 
 
-def _zip_kind(info: zipfile.ZipInfo) -> tuple[int | None, str]:
+def _zip_kind(info: zip_layout.CentralEntry, name: str) -> tuple[int | None, str]:
     """The member's Unix mode (or None) and what it is: "dir", "link" or "file".
-    Not ZipInfo.is_dir(): it fails on an empty name."""
+
+    A folder is a name ending in '/', whatever the mode says: that is how unzip (mapname) and
+    Python's zipfile (ZipInfo.is_dir) decide, so an entry with a folder mode and no slash is
+    written as a file (unzip 6.0 gives it the mode's permission bits; tested). It is judged as
+    that file, with a regular-file mode, and flagged by the caller."""
     mode = _zip_mode(info)
     file_type = stat.S_IFMT(mode) if mode is not None else 0
-    if info.filename.endswith("/") or file_type == stat.S_IFDIR:
+    if name.endswith("/"):
         return mode, "dir"
+    if file_type == stat.S_IFDIR and mode is not None:
+        return stat.S_IFREG | stat.S_IMODE(mode), "folder-mode-file"
     return mode, "link" if file_type == stat.S_IFLNK else "file"
 
 
