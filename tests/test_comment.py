@@ -55,7 +55,7 @@ class FakeGitHub:
         self.author: dict = BOT
         self.queue: list[tuple[str, int, dict, object]] = []  # (method, status, headers, payload) first
         self.create_then_fail = False  # POST creates the comment, then answers 502
-        self.trickle: tuple[str, float] | None = None  # ("headers" | "body", seconds per byte)
+        self.trickle: tuple[str, float] | None = None  # ("status" | "fields" | "body", seconds a byte)
         self.stopping = threading.Event()
         self._next_id = 1000
         self.server = QuietServer(("127.0.0.1", 0), self._handler())
@@ -98,16 +98,16 @@ class FakeGitHub:
                 self.wfile.write(data)
 
             def _trickle(self, status: int, data: bytes) -> None:
-                """One byte at a time: the status line and headers too, or just the body."""
+                """One byte at a time: from the status line, from the header fields, or the body."""
                 where, pause = github.trickle
                 head = (
                     f"HTTP/1.1 {status} OK\r\nContent-Type: application/json\r\n"
                     f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n"
                 ).encode()
-                if where == "body":
-                    self.wfile.write(head)
-                    self.wfile.flush()
-                for byte in (head if where == "headers" else b"") + data:
+                at_once = {"status": 0, "fields": head.index(b"\r\n") + 2, "body": len(head)}[where]
+                self.wfile.write(head[:at_once])
+                self.wfile.flush()
+                for byte in head[at_once:] + data:
                     if github.stopping.wait(pause):
                         return
                     self.wfile.write(bytes([byte]))
@@ -473,7 +473,7 @@ def test_enterprise_graphql_endpoint(event):
 # -- deadline, bounded body, retries, rate limits ---------------------------------------------
 
 
-@pytest.mark.parametrize("where", ["headers", "body"])
+@pytest.mark.parametrize("where", ["status", "fields", "body"])
 def test_a_trickling_server_is_cut_at_the_deadline(github, event, where):
     """One byte every 0.25 s never trips the 5 s read timeout; the 1 s deadline still holds."""
     github.trickle = (where, 0.25)

@@ -396,6 +396,8 @@ class _Api:
             if self.watchdog.fired or self.left() <= 0:
                 raise self._late() from None
             raise _CommentError(f"network error: {type(error).__name__}") from None
+        if self.watchdog.fired:  # cut short mid-headers, it can look whole: never trust it
+            raise self._late()
         return _Answer(response.status_code, response.headers, content, response.links, response.reason or "")
 
     def _read(self, response: requests.Response) -> bytes:
