@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import glob
 import os
+import shutil
 import stat
 import struct
+import subprocess
 import sys
 import warnings
 import zipfile
@@ -903,3 +905,42 @@ def test_a_folder_artifact_with_link_loops_is_walked_once(tmp_path):
     (root / "loop").symlink_to("lib")
     artifact = open_artifact(str(root))
     assert sorted(names(artifact)) == ["lib/up", "lib/x.so", "loop"]
+
+
+UNZIP_CASES = {
+    "folder-mode-without-slash": [raw_entry(b"bootstrap", b"\x7fELF", mode=0o040755)],
+    "unicode-path-rename": [raw_entry(b"bootstrap.txt", b"x",
+                                      central_extra=unicode_path_field(b"bootstrap.txt", "bootstrap"))],
+    "unicode-path-utf8": [raw_entry("lib/caf\u00e9.so".encode(), b"x",
+                                    central_extra=unicode_path_field("lib/caf\u00e9.so".encode(), "lib/caf\u00e9.so"))],
+    "stale-unicode-path": [raw_entry(b"a.so", b"x", central_extra=unicode_path_field(b"b.so", "c.so"))],
+    "non-utf8-unix-name": [raw_entry("lib/caf\u00e9.so".encode(), b"x")],
+    "utf8-flag": [raw_entry("lib/\u00fcber.so".encode(), b"x", flags=0x800)],
+    "dots-and-slashes": [raw_entry(b"./a/b.so", b"x"), raw_entry(b"c//d.so", b"y"), raw_entry(b"e/./f.so", b"z")],
+}
+
+
+@pytest.mark.skipif(not shutil.which("unzip"), reason="Info-ZIP unzip is not installed")
+@pytest.mark.parametrize("case", sorted(UNZIP_CASES))
+def test_judged_names_are_the_names_unzip_writes(tmp_path, case):
+    path = tmp_path / "case.zip"
+    path.write_bytes(raw_zip_bytes(UNZIP_CASES[case]))
+    out = tmp_path / "out"
+    env = {**os.environ, "LC_ALL": "C.UTF-8"}  # unzip honours Unicode names only in a UTF-8 locale
+    subprocess.run(["unzip", "-qq", "-o", str(path), "-d", str(out)], env=env, check=False,
+                   capture_output=True, timeout=60)
+    written = sorted(os.fsdecode(os.path.relpath(os.path.join(folder, name), os.fsencode(str(out))))
+                     for folder, _, files in os.walk(os.fsencode(str(out))) for name in files)
+    assert names(open_artifact(str(path))) == written
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="zipfile honours 0x7075 from Python 3.12")
+@pytest.mark.parametrize("case", sorted(UNZIP_CASES))
+def test_the_python_view_of_a_name_is_what_zipfile_reads(tmp_path, case):
+    from lambda_glibc_gate.zip_layout import python_name
+
+    path = tmp_path / "case.zip"
+    path.write_bytes(raw_zip_bytes(UNZIP_CASES[case]))
+    with zipfile.ZipFile(path) as archive:
+        for info, item in zip(archive.infolist(), UNZIP_CASES[case], strict=True):
+            assert info.filename == python_name(item["name"], item["flags"], item["central_extra"])

@@ -245,27 +245,45 @@ def locate_directory(fd: int) -> tuple[int, int, int]:
     return start, size, concat
 
 
+def _count_entries(fd: int, start: int, size: int, stop_after: int) -> int:
+    """Entries in the directory, walked in blocks (memory stays small whatever it claims),
+    stopping once past `stop_after`; raises ZipFormatError as zipfile would."""
+    count = 0
+    at = 0
+    block = b""
+    block_at = 0
+    while at < size:
+        if at + CENTRAL_HEADER_SIZE > block_at + len(block):
+            block_at = at
+            block = os.pread(fd, min(size - at, _DIRECTORY_BLOCK), start + at)
+        offset = at - block_at
+        if len(block) - offset < CENTRAL_HEADER_SIZE:
+            raise ZipFormatError("Truncated central directory")
+        if block[offset : offset + 4] != _CENTRAL_SIGNATURE:
+            raise ZipFormatError("Bad magic number for central directory")
+        name, extra, comment = struct.unpack_from("<3H", block, offset + 28)
+        at += CENTRAL_HEADER_SIZE + name + extra + comment
+        count += 1
+        if count > stop_after:
+            break
+    return count
+
+
+_DIRECTORY_BLOCK = 4 * 2**20
+
+
 def read_central_directory(fd: int, stop_after: int) -> tuple[list[CentralEntry], int, int]:
     """(entries, directory start, entries counted) as zipfile parses them: one after another
     until the directory's size is used up, whatever the end record's count says. The count
     can lie low, so the directory is walked (cheap, no objects) and nothing is built once
     more than `stop_after` entries are found; then the list is empty."""
     start, size, concat = locate_directory(fd)
+    count = _count_entries(fd, start, size, stop_after)
+    if count > stop_after:
+        return [], start, count
     data = os.pread(fd, size, start) if size else b""
-    count = 0
-    at = 0
     unpack = _CENTRAL.unpack_from
     header = _CENTRAL.size
-    while at < size:
-        if at + header > len(data):
-            raise ZipFormatError("Truncated central directory")
-        if data[at : at + 4] != _CENTRAL_SIGNATURE:
-            raise ZipFormatError("Bad magic number for central directory")
-        name, extra, comment = struct.unpack_from("<3H", data, at + 28)
-        at += header + name + extra + comment
-        count += 1
-        if count > stop_after:
-            return [], start, count
     entries = []
     at = 0
     while at < size:
