@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from lambda_glibc_gate import action
+from lambda_glibc_gate.render import annotations
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures" / "elf"
@@ -544,6 +545,8 @@ def test_dockerfile_agrees_with_the_repository():
     env = " ".join(arguments for instruction, arguments in instructions if instruction == "ENV")
     for setting in ("PYTHONUNBUFFERED=1", "PIP_NO_CACHE_DIR=1", "PIP_DISABLE_PIP_VERSION_CHECK=1"):
         assert setting in env
+    # The package is not pip-installed (no build backend at build time): its source is on PYTHONPATH.
+    assert "PYTHONPATH=/action/src" in env
     copied: dict[str, str] = {}
     for instruction, arguments in instructions:
         if instruction == "COPY":
@@ -551,19 +554,34 @@ def test_dockerfile_agrees_with_the_repository():
             for source in sources:
                 assert (REPO / source).exists(), source
                 copied[source.rstrip("/")] = destination
-    assert {"pyproject.toml", "README.md", "src", "entrypoint.py"} <= set(copied)
+    locks = {"requirements/action.txt", "requirements/actions-toolkit.txt"}
+    assert locks | {"src/lambda_glibc_gate", "entrypoint.py"} <= set(copied)
+    assert copied["src/lambda_glibc_gate"].rstrip("/") == "/action/src/lambda_glibc_gate"
     (entrypoint,) = [json.loads(a) for i, a in instructions if i == "ENTRYPOINT"]
     assert entrypoint[0] == "python" and entrypoint[1].startswith("/")
-    assert copied["entrypoint.py"] == entrypoint[1]
-    # Every runtime dependency is installed, pinned; actions-toolkit without PyGithub.
+    assert entrypoint[1] == copied["entrypoint.py"].rstrip("/") + "/entrypoint.py"
+    # Every runtime dependency is installed from a hash-pinned lock, wheels only;
+    # actions-toolkit without PyGithub; nothing installs the project itself.
     run = " ".join(arguments for instruction, arguments in instructions if instruction == "RUN")
+    installs = [command for command in run.split("&&") if "pip install" in command]
+    assert len(installs) == 2
+    for command in installs:
+        assert "--require-hashes" in command and "--only-binary=:all:" in command and "--no-cache-dir" in command
+    assert "--no-deps" in installs[1] and "actions-toolkit.txt" in installs[1]
+    assert "/action " not in run + " " and "pip install ." not in run
+    locked = {}
+    for name in ("action", "actions-toolkit"):
+        text = (REPO / "requirements" / f"{name}.txt").read_text(encoding="utf-8")
+        pinned = r"(?m)^([A-Za-z0-9_.-]+==\S+) \\\n((?:\s+--hash=sha256:[0-9a-f]{64}(?: \\)?\n?)+)"
+        for pin, hashes in re.findall(pinned, text):
+            locked[pin.split("==")[0].lower().replace("_", "-")] = hashes.count("--hash")
     wanted = [*_pyproject_requirements("dependencies"), *_pyproject_requirements("action")]
     assert wanted
     for requirement in wanted:
-        name = re.match(r"[A-Za-z0-9_.-]+", requirement).group(0)
-        assert re.search(rf"(?i)\b{re.escape(name)}==[\w.]+", run), name
-    assert re.search(r"--no-deps actions-toolkit==0\.1\.15", run)
-    assert "--no-cache-dir" in run
+        name = re.match(r"[A-Za-z0-9_.-]+", requirement).group(0).lower().replace("_", "-")
+        assert locked.get(name), name
+    assert {"charset-normalizer", "idna", "urllib3", "certifi"} <= set(locked)  # requests' own
+    assert "setuptools" not in locked
 
 
 def _pyproject_requirements(key: str) -> list[str]:
@@ -612,29 +630,28 @@ def test_hadolint_passes():
 
 @pytest.mark.network
 def test_image_install_steps_work_in_a_fresh_venv(tmp_path):
-    """Opt-in (pytest -m network): the Dockerfile's pip lines in a clean venv, then a run."""
-    context = tmp_path / "action"
-    context.mkdir()
-    for source in ("pyproject.toml", "README.md", "entrypoint.py"):
-        shutil.copy(REPO / source, context / source)
-    shutil.copytree(
-        REPO / "src",
-        context / "src",
-        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"),
-    )
-    subprocess.run([sys.executable, "-m", "venv", str(tmp_path / "venv")], check=True)
+    """Opt-in (pytest -m network): the Dockerfile's pip lines in a clean CPython 3.12 venv, then an import."""
+    python312 = shutil.which("python3.12")
+    if python312 is None:
+        pytest.skip("the lock has CPython 3.12 wheels only, and python3.12 is not installed")
+    subprocess.run([python312, "-m", "venv", str(tmp_path / "venv")], check=True)
     python = tmp_path / "venv" / "bin" / "python"
     run = " ".join(a for i, a in _dockerfile() if i == "RUN")
     for command in run.split("&&"):
         words = command.split()
         if words[:2] != ["pip", "install"]:
             continue
-        words = [str(context) if word == "/action" else word for word in words]
+        words = [str(REPO / word[len("/action/") :]) if word.startswith("/action/") else word for word in words]
         subprocess.run([str(python), "-m", *words], check=True, timeout=600)
-    check = "import lambda_glibc_gate.action, sys; assert 'github' not in sys.modules"
-    subprocess.run([str(python), "-c", check], check=True)
+    check = (
+        "import sys, lambda_glibc_gate.action, lambda_glibc_gate.runtimes as r;"
+        " r.get_runtime('provided.al2023'); assert 'github' not in sys.modules"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    subprocess.run([str(python), "-c", check], check=True, env=env)
     freeze = subprocess.run([str(python), "-m", "pip", "freeze"], check=True, capture_output=True, text=True).stdout
     assert "PyGithub" not in freeze
+    assert "lambda-glibc-gate" not in freeze.lower()
 
 
 def _our_steps(workflow: dict):
@@ -721,7 +738,7 @@ def test_huge_findings_are_cut_below_the_runner_limit():
         fixes=(Fix("f" * 5000, "line\n" * 5000),),
     )
     (planned,) = action.plan_annotations(_report([finding]), None)
-    assert len(planned.message) <= action.MAX_MESSAGE < runner.MAX_ISSUE_MESSAGE
+    assert len(planned.message) <= annotations.MAX_MESSAGE < runner.MAX_ISSUE_MESSAGE
     assert "and 4992 more" in planned.message
     assert len(planned.title) <= 250
 

@@ -15,6 +15,8 @@ import sys
 from collections.abc import Sequence
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
+# render.FORMATS, spelled here so that --help needs no import of the renderers (a test checks)
+FORMATS = ("text", "json", "sarif", "markdown", "github", "gitlab", "junit")
 ISSUES_URL = "https://github.com/lambda-glibc-gate/lambda-glibc-gate/issues"
 EPILOG = """\
 examples:
@@ -79,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument(
         "--format",
         "-f",
-        choices=("text", "json", "sarif", "markdown"),
+        choices=FORMATS,
         default=_env("FORMAT", "text"),
         help="output format (default text)",
     )
@@ -155,11 +157,12 @@ def _stderr_line(message: str) -> None:
     print(defuse_legacy(f"lambda-glibc-gate: {message}"), file=sys.stderr)
 
 
-def _print_report(text: str, json_text: bool = False) -> None:
-    """A report on stdout; in a GitHub Actions step made inert first (see inert.py)."""
+def _print_report(text: str, json_text: bool = False, commands: bool = False) -> None:
+    """A report on stdout; in a GitHub Actions step made inert first (see inert.py), except the
+    github format, whose commands are meant for the runner (render/github.py escaped them)."""
     from lambda_glibc_gate.inert import for_runner_log
 
-    sys.stdout.write(for_runner_log(text, sys.stdout, json_text=json_text))
+    sys.stdout.write(text if commands else for_runner_log(text, sys.stdout, json_text=json_text))
 
 
 def _run_scan(args: argparse.Namespace) -> int:
@@ -216,7 +219,8 @@ def _run_scan(args: argparse.Namespace) -> int:
 
             _print_report(render_text(report, colour=_colour(args), show_notes=args.notes))
     else:
-        _print_report(text, json_text=args.format in ("json", "sarif"))
+        # workflow commands must reach the runner as they are; JSON stays parseable
+        _print_report(text, json_text=args.format in ("json", "sarif", "gitlab"), commands=args.format == "github")
     return EXIT_FAIL if report.verdict == "fail" else EXIT_PASS
 
 
@@ -230,19 +234,19 @@ def _progress(done: int, total: int, path: str) -> None:
 
 
 def render_report(report, output_format: str, colour: bool = False, notes: bool = False, pretty: bool = False) -> str:
-    if output_format == "json":
-        return report.dumps(pretty=pretty) + "\n"
-    if output_format == "sarif":
-        from lambda_glibc_gate.render.sarif import render as render_sarif
+    from lambda_glibc_gate.render import render
 
-        return render_sarif(report) + "\n"
-    if output_format == "markdown":
-        from lambda_glibc_gate.render.markdown import render_summary
+    location = None
+    if output_format in ("github", "gitlab", "sarif") and os.environ.get("GITHUB_ACTIONS") == "true":
+        from lambda_glibc_gate.workflow import find_runs_on
 
-        return render_summary(report)
-    from lambda_glibc_gate.render.text import render as render_text
-
-    return render_text(report, colour=colour, show_notes=notes)
+        # In a run: step the workflow file is in the workspace: annotate its runs-on line too.
+        env = os.environ
+        workspace = env.get("GITHUB_WORKSPACE") or "."
+        location = find_runs_on(
+            workspace, env.get("GITHUB_WORKFLOW_REF"), env.get("GITHUB_JOB"), env.get("GITHUB_REPOSITORY", "")
+        )
+    return render(report, output_format, colour=colour, notes=notes, pretty=pretty, workflow_location=location)
 
 
 def _colour(args: argparse.Namespace) -> bool:

@@ -127,8 +127,21 @@ def _anchor(
     workflow_location: WorkflowLine | None,
     base_dir: str | None,
 ) -> dict[str, Any] | None:
-    """A line in a repository file for a finding inside a built artifact: the template line of
-    its function, the `runs-on:` of the job that built it (build-host findings), or the Cargo
+    place = anchor(artifact, finding, workflow_location, base_dir)
+    if place is None:
+        return None
+    uri = repo_relative(place[0], base_dir)
+    return {"artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"}, "region": {"startLine": max(1, place[1])}}
+
+
+def anchor(
+    artifact: ArtifactReport | None,
+    finding: Finding,
+    workflow_location: WorkflowLine | None,
+    base_dir: str | None,
+) -> tuple[str, int] | None:
+    """(path, line) in a repository file for a finding inside a built artifact: the template line
+    of its function, the `runs-on:` of the job that built it (build-host findings), or the Cargo
     project of a cargo-lambda output; None keeps the artifact itself."""
     if artifact is None:
         return None
@@ -142,12 +155,8 @@ def _anchor(
         candidates.append((os.path.join(cargo.group(1), "Cargo.toml"), 1))
     root = base_dir or os.getcwd()
     for path, line in candidates:
-        uri = repo_relative(path, base_dir)
-        if uri is not None and os.path.isfile(os.path.join(root, path)):
-            return {
-                "artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
-                "region": {"startLine": max(1, line)},
-            }
+        if repo_relative(path, base_dir) is not None and os.path.isfile(os.path.join(root, path)):
+            return path, line
     return None
 
 
