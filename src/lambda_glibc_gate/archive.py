@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from lambda_glibc_gate import zip_layout
+from lambda_glibc_gate.errors import GateError
 from lambda_glibc_gate.report import Finding
 from lambda_glibc_gate.text import one_line
 
@@ -74,7 +75,7 @@ _LOCAL_HEADER = struct.Struct("<4s5H3L2H")  # zip spec 4.3.7: 30 bytes
 _DRIVE_LETTER = re.compile(r"[A-Za-z]:")
 
 
-class UsageError(Exception):
+class UsageError(GateError):
     """One-line message; the CLI prints it and exits 2."""
 
 

@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from lambda_glibc_gate.errors import GateError
+
 ARCHITECTURES = ("x86_64", "arm64")  # Lambda's names; ELF aarch64 == Lambda arm64
 STATUSES = ("present", "absent", "unknown")
 EVIDENCE = ("observed", "derived", "inferred", "none")
@@ -39,7 +41,7 @@ class RuntimeDataError(ValueError):
     """The runtime database itself is inconsistent (a packaging or editing mistake)."""
 
 
-class UnknownRuntimeError(ValueError):
+class UnknownRuntimeError(GateError, ValueError):
     """A runtime id that AWS does not have (or that the database does not know)."""
 
     def __init__(self, runtime_id: str, known: Iterable[str]):
@@ -49,7 +51,7 @@ class UnknownRuntimeError(ValueError):
         super().__init__(f"unknown Lambda runtime {runtime_id!r}{hint}")
 
 
-class UnknownArchitectureError(ValueError):
+class UnknownArchitectureError(GateError, ValueError):
     """An architecture name that is neither Lambda's nor ELF's spelling of one."""
 
     def __init__(self, name: str):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import re
+import sys
+import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -273,3 +275,15 @@ def runtime_hint(report: Report) -> list[Finding]:
             details={"runtime": runtime.id},
         )
     ]
+
+
+class _CallableModule(types.ModuleType):
+    """`from lambda_glibc_gate import scan` is the public API, and this module is also named scan:
+    the import system binds the package attribute to the module, so the module itself calls
+    scan() (and keeps ScanOptions, collect, judge as attributes)."""
+
+    def __call__(self, paths: Sequence[str], options: ScanOptions) -> Report:
+        return scan(paths, options)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -28,10 +28,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from lambda_glibc_gate.errors import GateError
 from lambda_glibc_gate.report import Finding, Report, severity_rank
 
 
-class IgnoreError(ValueError):
+class IgnoreError(GateError, ValueError):
     """An ignore entry that cannot be used; the message is one line (exit 2 / could not run)."""
 
 
