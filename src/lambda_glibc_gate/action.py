@@ -21,11 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lambda_glibc_gate import gha, safe_write, suppress
-from lambda_glibc_gate.archive import UsageError, expand_paths, safe_name
+from lambda_glibc_gate.archive import expand_paths
 from lambda_glibc_gate.config import load_ignores
+from lambda_glibc_gate.errors import UsageError
+from lambda_glibc_gate.options import ACTION_NAMES, checked
 from lambda_glibc_gate.render.annotations import TITLE, Annotation, cut_message, plan_annotations
 from lambda_glibc_gate.report import Report
 from lambda_glibc_gate.suppress import IgnoreEntry
+from lambda_glibc_gate.text import one_line as safe_name
 from lambda_glibc_gate.workflow import WorkflowLocation, find_build_line, find_runs_on
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
@@ -101,17 +104,10 @@ def read_settings() -> Settings:
     patterns = tuple(line for line in gha.get_multiline_input("artifacts") if line)
     if not patterns:
         patterns = DEFAULT_ARTIFACTS
-    fail_on = _input("fail-on").lower()
-    if fail_on not in ("error", "warning", "never"):
-        raise gha.InputError(f"input 'fail-on' must be error, warning or never, not {fail_on!r}")
+    # fail-on, glibc, glibcxx and architecture are checked by options.checked(), the one grammar
+    fail_on = _input("fail-on")
     glibc = _input("glibc") or None
-    if glibc is not None:
-        parts = glibc.split(".")
-        if not (2 <= len(parts) <= 4 and all(part.isdigit() and part.isascii() for part in parts)):
-            raise gha.InputError(f"input 'glibc' takes a version such as 2.34, not {glibc!r}")
     architecture = _input("architecture")
-    if architecture.lower() not in ("x86_64", "arm64", "amd64", "x86-64", "aarch64"):
-        raise gha.InputError(f"input 'architecture' must be x86_64 or arm64, not {architecture!r}")
     try:
         ignore = tuple(suppress.parse_lines(gha.get_multiline_input("ignore"), "input 'ignore'"))
     except suppress.IgnoreError as error:
@@ -358,6 +354,7 @@ def run() -> int:
             # the workflow's own `cargo lambda build …`: a fix keeps the user's flags
             build_command=find_build_line(workspace, *_workflow_env()),
         )
+        options = checked(options, ACTION_NAMES)
         # The configuration file sits in working-directory, as for the CLI in that folder.
         ignores = load_ignores(directory) + list(settings.ignore)
         report = suppress.apply(scan(paths, options), ignores)

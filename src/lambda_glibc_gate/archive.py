@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from lambda_glibc_gate import zip_layout
-from lambda_glibc_gate.errors import GateError
+from lambda_glibc_gate.errors import UsageError
 from lambda_glibc_gate.report import Finding
 from lambda_glibc_gate.text import one_line
 
@@ -74,9 +74,6 @@ _FLAG_UTF8 = 0x800
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")  # zip spec 4.3.7: 30 bytes
 _DRIVE_LETTER = re.compile(r"[A-Za-z]:")
 
-
-class UsageError(GateError):
-    """One-line message; the CLI prints it and exits 2."""
 
 
 def safe_name(name: str, max_length: int = 200) -> str:
@@ -599,7 +596,8 @@ class _ZipArtifact(Artifact):
         self._member_at: dict[str, int] = {}  # name -> index in _members (duplicates: the last)
         self._raw_of: dict[str, str] = {}  # judged name -> the name as written in the zip
         self._folders: set[str] = set()  # explicit folder entries
-        self._local: dict[zip_layout.CentralEntry, zip_layout.LocalHeader | _Problem] = {}
+        # where each member's data starts (its local header read at load), or why it cannot be read
+        self._local: dict[zip_layout.CentralEntry, int | _Problem] = {}
         self._file = None
         self._load()
 
@@ -672,7 +670,7 @@ class _ZipArtifact(Artifact):
             if (ascii_name and local is not None and local.raw_name == central_raw
                     and unicode_path not in local.extra and unicode_path not in info.extra):
                 # the common case, kept cheap: every reader writes an ASCII name as it is
-                self._local[info] = local
+                self._local[info] = local.data_offset
                 extents.append((info.header_offset, local.data_offset + info.compress_size))
                 names.append(info.orig_filename)
                 continue
@@ -685,7 +683,7 @@ class _ZipArtifact(Artifact):
                 names.append(central_view.name)
                 extents.append((info.header_offset, info.header_offset + _LOCAL_HEADER.size))
                 continue
-            self._local[info] = local
+            self._local[info] = local.data_offset
             extents.append((info.header_offset, local.data_offset + info.compress_size))
             names.append(self._judged_name(info, central_raw, central_view, local))
         self._check_hidden_entries(fd, extents, directory_at)
@@ -950,7 +948,7 @@ class _ZipArtifact(Artifact):
             raise _Problem(UNREADABLE, "bad-local-header",
                            f"zip member {shown} has no valid local header: the zip is "
                            "corrupt; Lambda would reject it")
-        return local.data_offset
+        return local
 
 
 def _zip_kind(info: zip_layout.CentralEntry, name: str) -> tuple[int | None, str]:

@@ -167,8 +167,8 @@ def _print_report(text: str, json_text: bool = False, commands: bool = False) ->
 
 def _run_scan(args: argparse.Namespace) -> int:
     from lambda_glibc_gate import suppress
-    from lambda_glibc_gate.archive import UsageError
     from lambda_glibc_gate.config import load_ignores
+    from lambda_glibc_gate.errors import UsageError
     from lambda_glibc_gate.runtimes import UnknownRuntimeError
     from lambda_glibc_gate.scan import ScanOptions, scan
 

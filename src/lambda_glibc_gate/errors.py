@@ -7,3 +7,8 @@ from __future__ import annotations
 
 class GateError(Exception):
     """Something the user can fix; str(error) is one line."""
+
+
+class UsageError(GateError):
+    """An argument or input that cannot be used; the CLI prints it and exits 2, the Action says
+    it could not run."""

@@ -7,10 +7,10 @@ import posixpath
 from collections.abc import Callable
 
 from lambda_glibc_gate import advice, checks, loaders, runtimes
-from lambda_glibc_gate.archive import safe_name
 from lambda_glibc_gate.collect import Collected
 from lambda_glibc_gate.report import ArtifactReport, BinaryReport, Finding, severity_rank
 from lambda_glibc_gate.resolve import LAYER_ROOT, TASK_ROOT, Filesystem, Tree, load_trees, roots_of
+from lambda_glibc_gate.text import one_line as safe_name
 
 
 def judge(

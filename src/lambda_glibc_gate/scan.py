@@ -7,42 +7,24 @@ rules that look at the package as a whole (size with layers, the runtime hint) a
 from __future__ import annotations
 
 import os
-import re
 import sys
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
 from lambda_glibc_gate import advice, checks, runtimes
-from lambda_glibc_gate.archive import Limits, UsageError, expand_paths
+from lambda_glibc_gate.archive import Limits, expand_paths
 from lambda_glibc_gate.collect import Collected, collect
+from lambda_glibc_gate.errors import UsageError
 from lambda_glibc_gate.judge import judge
+from lambda_glibc_gate.options import ScanOptions, checked
 from lambda_glibc_gate.report import ArtifactReport, Finding, Report
 from lambda_glibc_gate.resolve import LAYER_ROOT, TASK_ROOT, Tree
 from lambda_glibc_gate.versions import glibc_key
 
 __all__ = ["Collected", "Job", "ScanOptions", "collect", "judge", "scan", "target_for"]  # collect / judge re-exported
 
-_VERSION = re.compile(r"^\d+(\.\d+){1,3}$")
-
-
-@dataclass
-class ScanOptions:
-    # AWS runtime id, or "auto" (the CLI's and the Action's default): each artifact as the
-    # templates declare its function, and provided.al2023 for one no template claims that has
-    # a bootstrap at its root.
-    runtime: str = "provided.al2023"
-    architecture: str = "x86_64"
-    glibc: str | None = None  # override the runtime's glibc, "2.39"
-    glibcxx: str | None = None  # override the runtime's GLIBCXX, "3.4.33"
-    fail_on: str = "error"
-    layers: tuple[str, ...] = ()
-    as_layer: bool = False
-    today: date | None = None  # for tests of dates; None = today
-    template_dirs: tuple[str, ...] = (".",)  # where --runtime auto looks for templates
-    progress: Callable[[int, int, str], None] | None = None  # (done, total, path) before each artifact
-    build_command: str | None = None  # the user's build line (a workflow's `cargo lambda build …`), for fixes
 
 
 @dataclass
@@ -58,13 +40,10 @@ class Job:
 
 
 def scan(paths: Sequence[str], options: ScanOptions) -> Report:
-    """Scan every artifact; raises UsageError / UnknownRuntimeError for unusable arguments."""
-    architecture = _architecture(options.architecture)
-    for label, value in (("--glibc", options.glibc), ("--glibcxx", options.glibcxx)):
-        if value and not _VERSION.match(value):
-            raise UsageError(f"{label} takes a version such as 2.34, not {value!r}")
-    if options.fail_on not in ("error", "warning", "never"):
-        raise UsageError(f"--fail-on takes error, warning or never, not {options.fail_on!r}")
+    """Scan every artifact; raises a GateError (UsageError, UnknownRuntimeError) for unusable
+    arguments."""
+    options = checked(options)
+    architecture = options.architecture
     today = options.today or date.today()
     artifact_paths = expand_paths(paths)
     layers = [_layer(path) for path in (expand_paths(options.layers) if options.layers else [])]
@@ -176,13 +155,6 @@ def _too_large_with_layers(collected: Collected, layers: list[tuple[Tree, list[F
     ]
 
 
-def _architecture(value: str) -> str:
-    try:
-        return runtimes.normalize_architecture(value)
-    except runtimes.UnknownArchitectureError:
-        raise UsageError(f"--arch takes x86_64 or arm64, not {value!r}") from None
-
-
 def _jobs_from_templates(artifact_paths: list[str], options: ScanOptions) -> list[Job]:
     """--runtime auto: one job per function whose code an artifact is, holds or lies in."""
     from lambda_glibc_gate import templates
@@ -200,7 +172,7 @@ def _jobs_from_templates(artifact_paths: list[str], options: ScanOptions) -> lis
                 "at its root, so its runtime is unknown: set the runtime (the Action's `runtime` "
                 "input, the CLI's --runtime), or the template folder (`template-dir` / --template-dir)"
             )
-            jobs.append(Job(path, None, _architecture(options.architecture), problem=problem, unclaimed=True))
+            jobs.append(Job(path, None, options.architecture, problem=problem, unclaimed=True))
             continue
         try:
             architecture = runtimes.normalize_architecture(function.architecture)

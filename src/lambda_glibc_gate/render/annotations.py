@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from lambda_glibc_gate.archive import safe_name
 from lambda_glibc_gate.report import ArtifactReport, Finding, Report, severity_rank
+from lambda_glibc_gate.text import one_line as safe_name
 
 TITLE = "lambda-glibc-gate"
 # The runner turns at most 10 errors, 10 warnings and 10 notices per step into annotations; the
