@@ -589,6 +589,17 @@ def hidden_entry(folder: Path) -> list[str]:
     return [str(path)]
 
 
+def glob_through_link_loops(folder: Path) -> list[str]:
+    """A cargo-lambda tree with committed links back up (`a -> ..`, `b -> ..`): a `**` that
+    followed them would never end (2^depth paths)."""
+    lambda_dir = folder / "target" / "lambda"
+    (lambda_dir / "fn").mkdir(parents=True)
+    make_zip(lambda_dir / "fn" / "bootstrap.zip", [("bootstrap", elf(GOOD))])
+    (lambda_dir / "a").symlink_to("..")
+    (lambda_dir / "b").symlink_to("..")
+    return [str(folder / "target" / "**" / "*.zip")]
+
+
 def folder_with(entries: Callable[[Path], None]) -> Callable[[Path], list[str]]:
     def build(folder: Path) -> list[str]:
         root = folder / "package"
@@ -758,6 +769,8 @@ CASES: dict[str, Case] = {
                      [("unsafe-archive", "lib/libx.so/.", "dot-name")]),
     "dot-name-collision": Case(with_good_bootstrap(("./bootstrap", elf(BAD))), 1,
                                [("unsafe-archive", "bootstrap", "normalised-collision")]),
+    "glob-through-link-loops": Case(glob_through_link_loops, 0, absent=("unsafe-archive",),
+                                    glibc={"bootstrap": "2.34"}),
     "bomb-count-lying-low": Case(lambda folder: [str(count_bomb(folder / "function.zip", 150_000, declared=1))], 1,
                                  [("unsafe-archive", None, "too-many-members")], subprocess=True),
     # nested zips are not opened: the inner bad bootstrap is not this package's bootstrap
