@@ -392,11 +392,13 @@ def _npm_fix(ctx: Context) -> Fix:
     )
 
 
-def runtime_fix(runtime: object) -> Fix:
+def runtime_fix(runtime: object, why: str = "", first: bool = False) -> Fix:
+    """"Move the function to X": the one wording, wherever a newer runtime is the way out."""
     runtime_id = getattr(runtime, "id", str(runtime))
     deprecation = getattr(runtime, "deprecation", None)
     when = f" (supported until {deprecation.isoformat()})" if deprecation else ""
-    return Fix(f"Or move the function to {runtime_id}{when}", f"Runtime: {runtime_id}", "yaml")
+    title = f"{'Move' if first else 'Or move'} the function to {runtime_id}{when}{f', {why}' if why else ''}"
+    return Fix(title, f"Runtime: {runtime_id}", "yaml")
 
 
 def bootstrap_fix(found_in: str | None) -> Fix:

@@ -317,7 +317,7 @@ def _missing_library(member: str, resolution: Resolution, target: Target) -> Fin
     newer = _runtime_with_library(resolution.soname, target)
     if newer is not None:
         fixes.insert(
-            0, advice.Fix(f"Or move the function to {newer.id}, whose OS has it", f"Runtime: {newer.id}", "yaml")
+            0, advice.runtime_fix(newer, "whose OS has it")
         )
     return Finding(
         "missing-library",
@@ -846,7 +846,7 @@ def check_deprecated(target: Target) -> list[Finding]:
             verb = "is blocked since" if day <= target.today else "will be blocked from"
             message += f"; {label} {verb} {day.isoformat()}"
     newer = target.newer_runtimes[0].id if target.newer_runtimes else None
-    fixes = (advice.Fix(f"Move to {newer}", f"Runtime: {newer}", "yaml"),) if newer else ()
+    fixes = (advice.runtime_fix(target.newer_runtimes[0], first=True),) if newer else ()
     return [
         Finding(
             "deprecated-runtime",
