@@ -519,7 +519,7 @@ def test_oversized_template_is_refused(tmp_path):
     path = tmp_path / "template.yaml"
     with open(path, "wb") as handle:
         handle.truncate(MAX_TEMPLATE_BYTES + 1)
-    with pytest.raises(TemplateError, match="refused"):
+    with pytest.raises(TemplateError, match="larger than CloudFormation's 1 MB limit"):
         load_functions(str(path))
 
 

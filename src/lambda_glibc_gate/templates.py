@@ -13,6 +13,7 @@ fallback; anything else leaves the runtime unknown with a note, never a guess.
 
 from __future__ import annotations
 
+import bisect
 import glob
 import json
 import os
@@ -24,11 +25,28 @@ from typing import Any
 
 import yaml
 
-MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
+# CloudFormation's own limit: a template deployed from S3 may be 1 MB at most ("The URL must
+# point to a template (max size: 1 MB) that's located in an Amazon S3 bucket", TemplateURL,
+# https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/cloudformation/aws.sdk.kotlin.services.
+# cloudformation.model/-get-template-summary-request/template-url.html; inline bodies: 51,200
+# bytes). SAM, CDK and the Serverless Framework all deploy through it: a larger file never deploys.
+MAX_TEMPLATE_BYTES = 1024 * 1024
+# pyyaml composes the whole document (about 50 us and hundreds of bytes per node): a 1 MB
+# one-line flow list is 500k nodes (42 s, 394 MB). Real templates have a few thousand.
+MAX_YAML_NODES = 100_000
 MAX_ALIAS_EXPANSION = 100_000  # nodes that aliases may add on top of the written ones
 ARCHITECTURES = ("x86_64", "arm64")  # Lambda's own names
 DEFAULT_ARCHITECTURE = "x86_64"  # what Lambda uses when Architectures is absent
 _MAX_RESOLVE_DEPTH = 10  # parameter -> Sub -> Ref ... chains and ${self:} indirections
+# Budget for settling one value (a runtime, an architecture, a code path): each level of
+# `${self:a}${self:a}` or of a Sub with a repeated variable multiplies the size, so a 2 KB
+# file could otherwise expand to tens of millions of characters (and minutes).
+MAX_RESOLVE_STEPS = 1_000  # references and literals visited for one value
+MAX_RESOLVED_CHARS = 4_096  # longest literal or expansion: real paths and ids are far shorter
+# AWS runtime ids are short tokens (python3.12, provided.al2023): anything else is not one,
+# and is never passed on (into a message, a lookup) whole.
+_RUNTIME_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
+_SHOWN_CHARS = 60  # how much of an untrusted value a note quotes
 
 # Serverless Framework defaults, from serverless/serverless lib/plugins/package/package.js
 # (packagePath = --package || package.path || "<serviceDir>/.serverless") and
@@ -41,6 +59,67 @@ LineOf = Callable[[Any, str], "int | None"]
 
 class TemplateError(Exception):
     """A template that cannot be used. str() is one line: "template.yaml:12: cannot parse: …"."""
+
+
+class _OverBudget(Exception):
+    """Settling one value went past MAX_RESOLVE_STEPS / MAX_RESOLVED_CHARS / the depth."""
+
+
+class _Budget:
+    """The work left for settling one value; every reader call and expansion spends from it."""
+
+    def __init__(self) -> None:
+        self.steps = 0
+
+    def spend(self, depth: int, size: int = 0) -> None:
+        self.steps += 1
+        if self.steps > MAX_RESOLVE_STEPS or size > MAX_RESOLVED_CHARS or depth > _MAX_RESOLVE_DEPTH:
+            raise _OverBudget
+
+
+class _Resolver:
+    """Settles one value at a time, each within a fresh _Budget."""
+
+    def __init__(self) -> None:
+        self.refused = False  # the last string() went over its budget
+        self._budget = _Budget()
+
+    def string(self, value: Any) -> str | None:
+        """The string `value` settles to, or None; `refused` is set when over the budget."""
+        self._budget = _Budget()
+        try:
+            result = self._string(value, 0)
+        except _OverBudget:
+            self.refused = True
+            return None
+        self.refused = False
+        return result
+
+    def _string(self, value: Any, depth: int) -> str | None:
+        raise NotImplementedError
+
+
+_OVER_BUDGET_NOTE = (
+    f"its references go past the resolution budget ({_MAX_RESOLVE_DEPTH} levels, "
+    f"{MAX_RESOLVE_STEPS} references, {MAX_RESOLVED_CHARS} characters); not resolved"
+)
+
+
+def _shown(value: Any) -> str:
+    """An untrusted value quoted in a note: its repr, cut to a few dozen characters."""
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) <= _SHOWN_CHARS:
+        return repr(text) if isinstance(value, str) else text
+    cut = repr(text[:_SHOWN_CHARS]) if isinstance(value, str) else text[:_SHOWN_CHARS]
+    return f"{cut}… ({len(text)} characters)"
+
+
+def _runtime_id(value: str | None, field: str, notes: list[str]) -> str | None:
+    """`value` when it can be a runtime id; a bounded note and None for anything longer/odd."""
+    if value is None or _RUNTIME_TOKEN.fullmatch(value):
+        return value
+    notes.append(f"{field} {_shown(value)} is not a runtime id")
+    return None
 
 
 @dataclass(frozen=True)
@@ -105,21 +184,26 @@ def _read_text(path: str) -> str:
         if not stat.S_ISREG(info.st_mode):
             raise TemplateError(f"{path}: cannot read: not a regular file")
         if info.st_size > MAX_TEMPLATE_BYTES:
-            raise TemplateError(
-                f"{path}: refused: {info.st_size} bytes is over the "
-                f"{MAX_TEMPLATE_BYTES} byte limit for a template"
-            )
+            raise TemplateError(_too_large(path, info.st_size))
         with open(path, "rb") as handle:
             data = handle.read(MAX_TEMPLATE_BYTES + 1)
     except OSError as exc:
         raise TemplateError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if len(data) > MAX_TEMPLATE_BYTES:  # grew while we looked
-        raise TemplateError(f"{path}: refused: over the {MAX_TEMPLATE_BYTES} byte limit")
+        raise TemplateError(_too_large(path, None))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise TemplateError(f"{path}:{line}: cannot parse: not UTF-8 text") from None
+
+
+def _too_large(path: str, size: int | None) -> str:
+    actual = f" ({size} bytes)" if size is not None else ""
+    return (
+        f"{path}: larger than CloudFormation's 1 MB limit for a template{actual}: "
+        "it cannot deploy, and is not read"
+    )
 
 
 def _load_json(text: str, path: str) -> Any:
@@ -139,6 +223,17 @@ class _LinedDict(dict):
 
 class _TemplateLoader(yaml.SafeLoader):
     """SafeLoader that reads CloudFormation short-form tags as their long form and keeps lines."""
+
+    nodes_composed = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        # Counted as composed, so a huge flow list is refused before it is all in memory.
+        self.nodes_composed += 1
+        if self.nodes_composed > MAX_YAML_NODES:
+            raise yaml.composer.ComposerError(
+                None, None, f"more than {MAX_YAML_NODES} YAML nodes", self.peek_event().start_mark
+            )
+        return super().compose_node(parent, index)
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         # SafeConstructor lets Python errors escape for bad typed scalars (!!int xyz, an empty
@@ -254,14 +349,24 @@ def _yaml_line_of(mapping: Any, key: str) -> int | None:
     return getattr(mapping, "key_lines", {}).get(key)
 
 
+_JSON_KEY = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:')
+
+
 def _json_line_finder(text: str) -> LineOf:
-    """JSON has no marks: the line of `"key":` after "Resources" (logical ids are unique)."""
-    start = text.find('"Resources"')
-    start = max(start, 0)
+    """JSON has no marks: the line of `"key":` after "Resources" (logical ids are unique).
+
+    One pass over the text (every key's first place, line starts for bisect), so a template
+    of thousands of functions costs a dict lookup per function, not a search of the file each.
+    """
+    start = max(text.find('"Resources"'), 0)
+    first_at: dict[str, int] = {}
+    for match in _JSON_KEY.finditer(text, start):
+        first_at.setdefault(match.group(1), match.start())
+    line_starts = [0] + [index + 1 for index, char in enumerate(text) if char == "\n"]
 
     def line_of(_mapping: Any, key: str) -> int | None:
-        match = re.compile(re.escape(json.dumps(key)) + r"\s*:").search(text, start)
-        return text.count("\n", 0, match.start()) + 1 if match else None
+        position = first_at.get(json.dumps(key)[1:-1])
+        return None if position is None else bisect.bisect_right(line_starts, position)
 
     return line_of
 
@@ -287,7 +392,7 @@ def _architecture(value: str | None, notes: list[str]) -> str:
     if value in ARCHITECTURES:
         return value
     notes.append(
-        f"architecture {value!r} is not one of {', '.join(ARCHITECTURES)}; "
+        f"architecture {_shown(value)} is not one of {', '.join(ARCHITECTURES)}; "
         f"assuming {DEFAULT_ARCHITECTURE}"
     )
     return DEFAULT_ARCHITECTURE
@@ -313,19 +418,23 @@ def _image_note(declared_by: str) -> str:
     )
 
 
-class _CloudFormationScope:
-    """What a value in the template may refer to: parameter defaults and mappings."""
+class _CloudFormationScope(_Resolver):
+    """What a value in the template may refer to: parameter defaults and mappings.
+
+    string() is the literal string a value stands for, or None when it depends on deploy time.
+    """
 
     def __init__(self, document: dict) -> None:
+        super().__init__()
         self.parameters = _mapping(document.get("Parameters"))
         self.mappings = _mapping(document.get("Mappings"))
         self.used_defaults: list[str] = []  # parameters whose Default decided a value
 
-    def string(self, value: Any, depth: int = 0) -> str | None:
-        """The literal string `value` stands for, or None when it depends on deploy time."""
+    def _string(self, value: Any, depth: int) -> str | None:
+        self._budget.spend(depth, len(value) if isinstance(value, str) else 0)
         if isinstance(value, str):
             return value
-        if depth > _MAX_RESOLVE_DEPTH or not isinstance(value, dict) or len(value) != 1:
+        if not isinstance(value, dict) or len(value) != 1:
             return None
         ((function, argument),) = value.items()
         if function == "Ref":
@@ -344,7 +453,7 @@ class _CloudFormationScope:
         default = _mapping(self.parameters.get(name)).get("Default")
         if isinstance(default, (int, float)) and not isinstance(default, bool):
             default = str(default)
-        resolved = self.string(default, depth + 1) if isinstance(default, str) else None
+        resolved = self._string(default, depth + 1) if isinstance(default, str) else None
         if resolved is not None and name not in self.used_defaults:
             self.used_defaults.append(name)
         return resolved
@@ -356,19 +465,22 @@ class _CloudFormationScope:
         if not isinstance(argument, str):
             return None
         unresolved = False
+        size = len(argument)
 
         def replace(match: re.Match) -> str:
-            nonlocal unresolved
+            nonlocal unresolved, size
             name = match.group(1)
             if name.startswith("!"):
                 return "${" + name[1:] + "}"  # ${!Literal} is the escape for "${Literal}"
             if name in variables:
-                resolved = self.string(variables[name], depth + 1)
+                resolved = self._string(variables[name], depth + 1)
             else:
-                resolved = self._parameter_default(name, depth)
+                resolved = self._parameter_default(name, depth + 1)
             if resolved is None:
                 unresolved = True
                 return ""
+            size += len(resolved)  # checked as it grows: no fan-out is ever built whole
+            self._budget.spend(depth, size)
             return resolved
 
         result = re.sub(r"\$\{([^}]*)\}", replace, argument)
@@ -380,24 +492,32 @@ class _CloudFormationScope:
         separator, items = argument
         if not isinstance(separator, str) or not isinstance(items, list):
             return None
-        parts = [self.string(item, depth + 1) for item in items]
-        return None if any(part is None for part in parts) else separator.join(parts)
+        parts = []
+        size = 0
+        for item in items:
+            part = self._string(item, depth + 1)
+            if part is None:
+                return None
+            size += len(part) + len(separator)
+            self._budget.spend(depth, size)
+            parts.append(part)
+        return separator.join(parts)
 
     def _find_in_map(self, argument: Any, depth: int) -> str | None:
         if not (isinstance(argument, list) and len(argument) == 3):
             return None
-        names = [self.string(part, depth + 1) for part in argument]
+        names = [self._string(part, depth + 1) for part in argument]
         table = _mapping(self.mappings.get(names[0]))
         if names[1] is not None and names[2] is not None:
             found = _mapping(table.get(names[1])).get(names[2])
-            return found if isinstance(found, str) else None
+            return self._string(found, depth + 1) if isinstance(found, str) else None
         if names[1] is None and names[2] is not None:
             # e.g. [LatestNodeRuntimeMap, !Ref AWS::Region, value] (CDK): known when every
             # region has the same value, unknown otherwise
             values = {_mapping(row).get(names[2]) for row in table.values()}
             if len(values) == 1:
                 (only,) = values
-                return only if isinstance(only, str) else None
+                return self._string(only, depth + 1) if isinstance(only, str) else None
         return None
 
 
@@ -491,8 +611,11 @@ def _cloudformation_runtime(
         return None
     runtime = scope.string(properties["Runtime"])
     if runtime is None:
-        notes.append("Runtime is an expression known only at deploy time")
-    return runtime
+        if scope.refused:
+            notes.append(f"Runtime: {_OVER_BUDGET_NOTE}")
+        else:
+            notes.append("Runtime is an expression known only at deploy time")
+    return _runtime_id(runtime, "Runtime", notes)
 
 
 def _cloudformation_architecture(
@@ -508,7 +631,8 @@ def _cloudformation_architecture(
     # (the function's own) is the one meant
     architecture = scope.string(value[-1])
     if architecture is None:
-        notes.append(f"Architectures is known only at deploy time; assuming {DEFAULT_ARCHITECTURE}")
+        why = f": {_OVER_BUDGET_NOTE}" if scope.refused else " is known only at deploy time"
+        notes.append(f"Architectures{why}; assuming {DEFAULT_ARCHITECTURE}")
         return DEFAULT_ARCHITECTURE
     return _architecture(architecture, notes)
 
@@ -524,7 +648,7 @@ def _sam_code(
     if isinstance(code_uri, dict) and not _is_intrinsic(code_uri):
         notes.append("the code is in S3 (CodeUri Bucket/Key)")
         return None
-    return _code_path(scope.string(code_uri), base, "CodeUri", notes)
+    return _code_path(scope.string(code_uri), base, "CodeUri", notes, scope.refused)
 
 
 def _lambda_code(
@@ -544,12 +668,14 @@ def _lambda_code(
             else "the code is in S3 (Code S3Bucket/S3Key)"
         )
         return None
-    return _code_path(scope.string(code), base, "Code", notes)
+    return _code_path(scope.string(code), base, "Code", notes, scope.refused)
 
 
-def _code_path(value: str | None, base: str, field: str, notes: list[str]) -> str | None:
+def _code_path(
+    value: str | None, base: str, field: str, notes: list[str], refused: bool = False
+) -> str | None:
     if value is None:
-        notes.append(f"{field} is known only at deploy time")
+        notes.append(f"{field}: {_OVER_BUDGET_NOTE}" if refused else f"{field} is known only at deploy time")
         return None
     path = _local_path(base, value)
     if path is None:
@@ -592,20 +718,22 @@ def _is_serverless(template: str, document: dict) -> bool:
     return name.startswith("serverless.") or ("service" in document and "provider" in document)
 
 
-class _ServerlessVariables:
+class _ServerlessVariables(_Resolver):
     """`${...}` variables the file itself settles: `${self:a.b}` and `'literal'` fallbacks."""
 
     _INNERMOST = re.compile(r"\$\{([^${}]*)\}")
 
     def __init__(self, document: dict) -> None:
+        super().__init__()
         self.document = document
 
-    def string(self, value: Any, depth: int = 0) -> str | None:
+    def _string(self, value: Any, depth: int) -> str | None:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return str(value)
-        if not isinstance(value, str) or depth > _MAX_RESOLVE_DEPTH:
+        if not isinstance(value, str):
             return None
-        for _ in range(_MAX_RESOLVE_DEPTH):
+        self._budget.spend(depth, len(value))
+        while True:  # innermost first; every replacement spends from the budget
             match = self._INNERMOST.search(value)
             if match is None:
                 return value
@@ -613,7 +741,7 @@ class _ServerlessVariables:
             if replacement is None:
                 return None
             value = value[: match.start()] + replacement + value[match.end() :]
-        return None
+            self._budget.spend(depth, len(value))
 
     def _variable(self, body: str, depth: int) -> str | None:
         source, _, fallback = body.partition(",")
@@ -621,7 +749,7 @@ class _ServerlessVariables:
         if source.startswith("self:"):
             found = self._lookup(source[len("self:") :])
             if found is not None:
-                return self.string(found, depth + 1)
+                return self._string(found, depth + 1)
         elif not source.startswith("opt:"):
             return None  # env:, sls:, ssm:, file(), cf:, param:: decided outside this file
         # an absent self: path or a CLI option not given: only a literal fallback settles it
@@ -725,8 +853,9 @@ def _serverless_setting(
     value = variables.string(raw)
     if value is None:
         assumed = f"; assuming {DEFAULT_ARCHITECTURE}" if key == "architecture" else ""
-        notes.append(f"{key} {raw!r} uses a variable settled only at deploy time{assumed}")
-    return value
+        why = f": {_OVER_BUDGET_NOTE}" if variables.refused else " uses a variable settled only at deploy time"
+        notes.append(f"{key} {_shown(raw)}{why}{assumed}")
+    return _runtime_id(value, key, notes) if key == "runtime" else value
 
 
 def _serverless_artifact(
@@ -757,7 +886,8 @@ def _serverless_artifact(
         chosen = os.path.join(package_dir, f"{service_name}.zip")
     resolved = variables.string(chosen)
     if resolved is None:
-        notes.append(f"package.artifact {chosen!r} uses a variable settled only at deploy time")
+        why = f": {_OVER_BUDGET_NOTE}" if variables.refused else " uses a variable settled only at deploy time"
+        notes.append(f"package.artifact {_shown(chosen)}{why}")
         return None
     path = _local_path(base, resolved)
     if path is None:
