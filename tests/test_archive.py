@@ -944,3 +944,21 @@ def test_the_python_view_of_a_name_is_what_zipfile_reads(tmp_path, case):
     with zipfile.ZipFile(path) as archive:
         for info, item in zip(archive.infolist(), UNZIP_CASES[case], strict=True):
             assert info.filename == python_name(item["name"], item["flags"], item["central_extra"])
+
+
+def test_names_the_local_and_central_headers_flag_differently_are_a_disagreement(tmp_path):
+    name = "lib/caf\u00e9.so".encode()
+    artifact = open_raw(tmp_path, [raw_entry(name, b"x", flags=0x800)])
+    assert artifact.problems == []
+    data = bytearray(raw_zip_bytes([raw_entry(name, b"x", flags=0x800)]))
+    struct.pack_into("<H", data, LOCAL["flags"], 0)  # the local header drops the UTF-8 flag
+    path = tmp_path / "flags.zip"
+    path.write_bytes(bytes(data))
+    artifact = open_artifact(str(path))
+    assert names(artifact) == ["lib/caf\u00e9.so"]  # unzip takes the flag from the central directory
+    assert only(artifact, "flag-mismatch").rule == "unsafe-archive"
+
+
+def test_a_non_ascii_name_from_windows_says_unzip_converts_it(tmp_path):
+    artifact = open_raw(tmp_path, [raw_entry("caf\u00e9.so".encode(), b"x", system=0)])
+    assert "converts them from cp437 to Latin-1" in only(artifact, "ambiguous-name-encoding").message

@@ -701,9 +701,17 @@ class _ZipArtifact(Artifact):
             self._local[info] = problem
             self._report_problem(problem, central_view.name)
             return central_view.name
-        view = zip_layout.unzip_name(local.raw_name, local.flags, local.extra)
+        # unzip takes the UTF-8 flag from the central directory (it only warns when the local
+        # header's differs: extract.c, GP11FlagsDiffer), the name and extra field from the local
+        view = zip_layout.unzip_name(local.raw_name, info.flag_bits, local.extra)
         python = zip_layout.python_name(central_raw, info.flag_bits, info.extra)
         header = central_raw.decode("utf-8", "surrogateescape")
+        if (local.flags ^ info.flag_bits) & _FLAG_UTF8 and not central_raw.isascii():
+            self._report(UNSAFE, "flag-mismatch",
+                         f"zip member {_quoted(view.name)} is marked UTF-8 in one of its headers "
+                         "and not in the other: tools that read the local header decode its name "
+                         "differently from those that read the central directory; rebuild the zip",
+                         view.name)
         if "unicode-path" in (view.source, central_view.source) or python != view.name and view.source != "raw-bytes":
             if len({view.name, central_view.name, python}) > 1 or view.name != header:
                 self._report(
@@ -717,11 +725,15 @@ class _ZipArtifact(Artifact):
             # Without flag bit 11 the name's encoding is unknown: unzip on Linux writes these
             # bytes for a zip made on Unix (judged here), converts cp437 to Latin-1 for one made
             # on Windows, and Python's zipfile decodes cp437 (zip_layout.unzip_name).
+            made_on_windows = (" for a zip made on Unix, but this one was made on Windows, so "
+                               "unzip converts them from cp437 to Latin-1" if info.create_system == 0
+                               else "")
             self._report(
                 UNSAFE, "ambiguous-name-encoding",
                 f"zip member {_quoted(view.name)} has a non-ASCII name without the UTF-8 flag: "
-                f"unzip writes its bytes as they are (judged here), Python's zipfile writes "
-                f"{_quoted(python)}; rebuild the zip with a tool that marks UTF-8 names",
+                f"unzip writes its bytes as they are (judged here){made_on_windows}, Python's "
+                f"zipfile writes {_quoted(python)}; rebuild the zip with a tool that marks UTF-8 "
+                "names",
                 view.name, severity="warning", python=python)
         return view.name
 
