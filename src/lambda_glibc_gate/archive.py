@@ -641,8 +641,8 @@ class _ZipArtifact(Artifact):
                 self._report(UNSAFE, "folder-mode-file",
                              f"zip member {_quoted(name)} has a folder's mode but no trailing '/' "
                              f"({info.file_size:,} bytes): unzip and Python's zipfile write it as "
-                             "a file, which is judged here; tools that trust the mode make a "
-                             "folder; rebuild the zip", name)
+                             "a file, which is judged here; a tool that trusts the mode may make "
+                             "a folder; rebuild the zip", name)
             if kind == "file":
                 self.unpacked_size += info.file_size
             self._add(info, name, mode, kind)
