@@ -855,3 +855,20 @@ def test_the_sarif_output_names_the_file(workspace):
     step = run_step(workspace, {"artifacts": "fn.zip", "sarif": "out/gate.sarif"})
     assert step.outputs["sarif"] == "out/gate.sarif"
     assert json.loads((workspace / "out" / "gate.sarif").read_text())["version"] == "2.1.0"
+
+
+def test_a_committed_link_out_of_the_workspace_is_a_finding_not_a_scan(workspace):
+    # GIVEN a pull request that commits `.aws-sam/build/Fn -> /` (and a template naming Fn)
+    build = workspace / ".aws-sam" / "build"
+    build.mkdir(parents=True)
+    (build / "Fn").symlink_to("/")
+    (build / "template.yaml").write_text(SAM_BUILD_TEMPLATE.replace("PyFn", "Fn"))
+    step = run_step(workspace)
+    # THEN the step fails on that artifact without walking the container's root
+    report = json.loads((workspace / "lambda-glibc-gate-report.json").read_text())
+    (artifact,) = report["artifacts"]
+    assert [f.get("problem") for f in artifact["findings"] if f["rule"] == "unsafe-archive"] == [
+        "outside-workspace"
+    ]
+    assert artifact["binaries"] == [] and step.returncode == 1
+    assert "/etc/" not in step.summary and "bin/" not in step.summary

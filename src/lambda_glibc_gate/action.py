@@ -353,6 +353,7 @@ def run() -> int:
             or (directory,),
             # the workflow's own `cargo lambda build …`: a fix keeps the user's flags
             build_command=find_build_line(workspace, *_workflow_env()),
+            root=str(workspace),  # nothing outside the workspace is read, whatever a link says
         )
         options = checked(options, ACTION_NAMES)
         # The configuration file sits in working-directory, as for the CLI in that folder.

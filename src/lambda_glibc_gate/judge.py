@@ -36,7 +36,7 @@ def judge(
     if not as_layer:
         layer_bootstrap = any("bootstrap" in t.names or "bootstrap" in t.symlinks for t in layers)
         unreadable = not collected.modes and any(
-            f.rule == "unreadable-archive" and f.severity == "error" for f in collected.findings
+            f.rule in ("unreadable-archive", "unsafe-archive") and f.severity == "error" for f in collected.findings
         )
         modes = collected.modes
         if "bootstrap" in tree.symlinks:

@@ -43,6 +43,9 @@ class ScanOptions:
     template_dirs: tuple[str, ...] = (".",)  # where --runtime auto looks for templates
     progress: Callable[[int, int, str], None] | None = None  # (done, total, path) before each artifact
     build_command: str | None = None  # the user's build line (a workflow's `cargo lambda build …`), for fixes
+    # The Action's workspace: an artifact or layer whose real path lies outside it (a committed
+    # `.aws-sam/build/Fn -> /`, `ContentUri: ../outside`) is a finding, never read. None: no bound.
+    root: str | None = None
 
 
 def checked(options: ScanOptions, names: Mapping[str, str] = CLI_NAMES) -> ScanOptions:

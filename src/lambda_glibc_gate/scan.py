@@ -21,6 +21,7 @@ from lambda_glibc_gate.judge import judge
 from lambda_glibc_gate.options import ScanOptions, checked
 from lambda_glibc_gate.report import ArtifactReport, Finding, Report
 from lambda_glibc_gate.resolve import LAYER_ROOT, TASK_ROOT, Tree
+from lambda_glibc_gate.text import one_line as safe_name
 from lambda_glibc_gate.versions import glibc_key
 
 __all__ = ["Collected", "Job", "ScanOptions", "collect", "judge", "scan", "target_for"]  # collect / judge re-exported
@@ -46,7 +47,7 @@ def scan(paths: Sequence[str], options: ScanOptions) -> Report:
     architecture = options.architecture
     today = options.today or date.today()
     artifact_paths = expand_paths(paths)
-    layers = [_layer(path) for path in (expand_paths(options.layers) if options.layers else [])]
+    layers = [_layer(path, options.root) for path in (expand_paths(options.layers) if options.layers else [])]
 
     if options.runtime == "auto":
         jobs = _jobs_from_templates(artifact_paths, options)
@@ -60,7 +61,10 @@ def scan(paths: Sequence[str], options: ScanOptions) -> Report:
     # Reading is most of the cost: artifacts are read in parallel (within a memory budget), once
     # each even when several functions share one.
     unique_paths = list(dict.fromkeys(job.path for job in jobs))
-    collected_once = dict(zip(unique_paths, collect_many(unique_paths, mount, progress=options.progress), strict=True))
+    outside = [path for path in unique_paths if _outside(path, options.root)]
+    to_read = [path for path in unique_paths if path not in outside]
+    collected_once = dict(zip(to_read, collect_many(to_read, mount, progress=options.progress), strict=True))
+    collected_once.update((path, _not_read(path, mount)) for path in outside)
     reports = []
     for job in jobs:
         collected = collected_once[job.path]
@@ -82,7 +86,7 @@ def scan(paths: Sequence[str], options: ScanOptions) -> Report:
             report.findings.append(Finding("no-runtime", "error", job.problem or "runtime unknown: pass --runtime"))
             reports.append(report)
             continue
-        function_layers = [_layer(p) for p in getattr(job.function, "layers", ()) if os.path.exists(p)]
+        function_layers = [_layer(p, options.root) for p in getattr(job.function, "layers", ()) if os.path.exists(p)]
         job_layers = layers + function_layers
         target = target_for(job.runtime, job.architecture, options, today)
         report = judge(
@@ -131,9 +135,31 @@ def _once_per_runtime(reports: list[ArtifactReport], rule: str) -> list[Finding]
     return list(once.values())
 
 
-def _layer(path: str) -> tuple[Tree, list[Finding], int]:
+def _outside(path: str, root: str | None) -> bool:
+    if root is None:
+        return False
+    real, boundary = os.path.realpath(path), os.path.realpath(root)
+    return real != boundary and not real.startswith(boundary.rstrip(os.sep) + os.sep)
+
+
+def _not_read(path: str, mount: str) -> Collected:
+    """An artifact whose real path is outside the workspace: named, never walked or read."""
+    collected = Collected(path, "directory" if os.path.isdir(path) else "file", Tree(mount=mount, label=path))
+    collected.findings.append(
+        Finding(
+            "unsafe-archive",
+            "error",
+            f"{safe_name(path)} leads outside the workspace (to {safe_name(os.path.realpath(path))}) through a "
+            "link: it was not read; build the package inside the workspace",
+            details={"problem": "outside-workspace"},
+        )
+    )
+    return collected
+
+
+def _layer(path: str, root: str | None = None) -> tuple[Tree, list[Finding], int]:
     """A layer as Lambda mounts it at /opt, what was wrong with reading it, and its size."""
-    collected = collect(path, LAYER_ROOT)
+    collected = _not_read(path, LAYER_ROOT) if _outside(path, root) else collect(path, LAYER_ROOT)
     findings = [replace(f, message=f"layer {path}: {f.message}") for f in collected.findings]
     return collected.tree, findings, collected.unpacked_size
 
