@@ -14,6 +14,7 @@ its own site-packages folder.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import posixpath
 import re
@@ -308,21 +309,29 @@ def _metadata_name_version(data: bytes | None) -> tuple[str | None, str | None]:
 
 
 def _wheel_tags(data: bytes | None) -> tuple[str, ...]:
-    tags: list[str] = []
+    tags: dict[str, None] = {}  # insertion-ordered set
     for line in (_decode(data) or "").splitlines():
         key, colon, value = line.partition(":")
         if colon and key.strip().lower() == "tag":
-            tags.extend(_expand_tag(value.strip()))
-    return _unique(tags)[:LIST_LIMIT]
+            for tag in _expand_tag(value.strip(), LIST_LIMIT - len(tags)):
+                tags.setdefault(tag)
+            if len(tags) >= LIST_LIMIT:
+                break  # the cap is reached: later lines cannot change the first LIST_LIMIT
+    return tuple(tags)
 
 
-def _expand_tag(tag: str) -> list[str]:
-    # WHEEL files hold expanded tags, but a compressed set ("cp311-abi3-a.b") costs nothing.
-    if len(tag) > LABEL_LIMIT or not _TAG.fullmatch(tag):
+def _expand_tag(tag: str, wanted: int = LIST_LIMIT) -> list[str]:
+    """The first `wanted` tags of a compressed set ("cp311-abi3-a.b"), in wheel order.
+
+    A compressed set is a product: 35 names per part in 214 characters is 42,875 tags, so it
+    is never built whole; only the first `wanted` of it (parts deduplicated first).
+    """
+    if wanted <= 0 or len(tag) > LABEL_LIMIT or not _TAG.fullmatch(tag):
         return []
-    pythons, abis, platforms = (part.split(".") for part in tag.split("-"))
-    expanded = [f"{py}-{abi}-{plat}" for py in pythons for abi in abis for plat in platforms]
-    return [one for one in expanded if _TAG.fullmatch(one)][:LIST_LIMIT]
+    # after the fullmatch, every non-empty dotted name is [\w]+: each product is a valid tag
+    pythons, abis, platforms = (_unique(n for n in part.split(".") if n) for part in tag.split("-"))
+    combinations = itertools.product(pythons, abis, platforms)
+    return ["-".join(three) for three in itertools.islice(combinations, wanted)]
 
 
 def _compress_tags(tags: tuple[str, ...]) -> str:
