@@ -22,12 +22,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import FIXTURES
+from helpers import elf_fixture as elf
 
 from lambda_glibc_gate import action
 from lambda_glibc_gate.render import annotations
 
 REPO = Path(__file__).resolve().parent.parent
-FIXTURES = REPO / "tests" / "fixtures" / "elf"
 GOOD = "hello-glibc2.34-x86_64"  # needs glibc <= 2.34: loads on provided.al2023
 BAD = "strlcpy_strtol-glibc2.38-x86_64"  # needs GLIBC_2.38 (built as on ubuntu-latest)
 ARM = "hello-glibc2.34-aarch64"
@@ -66,8 +67,6 @@ jobs:
 RUNS_ON_LINE = WORKFLOW.splitlines().index("    runs-on: ubuntu-latest") + 1
 
 
-def elf(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
 
 
 def make_zip(path: Path, members: dict[str, bytes], mode: int = 0o100755) -> Path:

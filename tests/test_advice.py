@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import elf_fixture
+from helpers import elf_fixture
 
 from lambda_glibc_gate import advice, glibc_symbols
 from lambda_glibc_gate.elf import VersionNeed

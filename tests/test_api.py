@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import elf_fixture
+from helpers import elf_fixture
 
 import lambda_glibc_gate
 from lambda_glibc_gate import GateError, Report, ScanOptions, scan

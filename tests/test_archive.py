@@ -962,3 +962,15 @@ def test_names_the_local_and_central_headers_flag_differently_are_a_disagreement
 def test_a_non_ascii_name_from_windows_says_unzip_converts_it(tmp_path):
     artifact = open_raw(tmp_path, [raw_entry("caf\u00e9.so".encode(), b"x", system=0)])
     assert "converts them from cp437 to Latin-1" in only(artifact, "ambiguous-name-encoding").message
+
+
+def test_largest_declared_member_is_bounded_like_open_artifact(tmp_path):
+    from lambda_glibc_gate.archive import largest_declared_member
+
+    path = write_zip(tmp_path / "f.zip", [entry("a", b"x" * 10), entry("b", b"y" * 300)])
+    assert largest_declared_member(str(path)) == 300
+    lying = tmp_path / "lying.zip"
+    lying.write_bytes(raw_zip_bytes([raw_entry(b"f%05d" % i, b"") for i in range(3000)], count=1))
+    assert largest_declared_member(str(lying), Limits(max_members=1000)) is None
+    (tmp_path / "junk.zip").write_bytes(b"PK\x03\x04junk")
+    assert largest_declared_member(str(tmp_path / "junk.zip")) is None

@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import elf_fixture
+from helpers import elf_fixture
 
 MB = 2**20
 MEMBER = 24 * MB
@@ -75,3 +75,41 @@ def test_a_declared_size_is_not_allocated(tmp_path):
     result = read_in_child(path)
     assert result["sizes"] == [0] and result["problems"] == ["truncated"]
     assert result["growth"] < 16 * MB
+
+
+# Runs in the child: collect() the package, report the growth of the peak resident set.
+_COLLECT = """
+import json, sys
+from lambda_glibc_gate.collect import collect
+import lambda_glibc_gate.packages  # imported by collect(): not counted
+
+def peak():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM"))
+
+before = peak()
+collected = collect(sys.argv[1], "/var/task")
+info = collected.tree.elves.get("bootstrap")
+print(json.dumps({"growth": peak() - before, "markers": sorted(info.markers) if info else None,
+                  "needed": list(info.needed) if info else None,
+                  "findings": [f.rule for f in collected.findings]}))
+"""
+
+
+def test_a_member_larger_than_spool_from_is_not_held(tmp_path):
+    """An executable of 3 x SPOOL_FROM is parsed from a temporary file: the peak grows by a few MB,
+    not by the member, and its facts (a toolchain string at its very end too) are the same."""
+    from lambda_glibc_gate.collect import SPOOL_FROM
+    from lambda_glibc_gate.elf import read_elf
+
+    data = big_elf(3 * SPOOL_FROM) + b"\xff Go buildinf:" + b"Go build ID: x"
+    path = tmp_path / "huge.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        archive.writestr("bootstrap", data)
+    done = subprocess.run([sys.executable, "-c", _COLLECT, str(path)], capture_output=True, text=True,
+                          timeout=120, check=True)
+    result = json.loads(done.stdout)
+    expected = read_elf(data)
+    assert result["markers"] == sorted(expected.markers) == ["go"]
+    assert result["needed"] == list(expected.needed) and result["findings"] == []
+    assert result["growth"] < 16 * MB, result["growth"] / MB

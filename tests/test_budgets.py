@@ -8,11 +8,23 @@ and the final report of the change that added them.
 from __future__ import annotations
 
 import json
+import struct
+import zipfile
 from pathlib import Path
 
 import pytest
 
-from lambda_glibc_gate import templates
+from lambda_glibc_gate import cli, packages, templates
+from lambda_glibc_gate.elf import ElfInfo, read_elf
+from lambda_glibc_gate.resolve import (
+    MAX_SEARCHED_KEPT,
+    TASK_ROOT,
+    Filesystem,
+    Tree,
+    load_trees,
+    roots_of,
+)
+from lambda_glibc_gate.runtimes import get_runtime, library_search_path, system_libraries
 from lambda_glibc_gate.templates import (
     MAX_RESOLVED_CHARS,
     MAX_TEMPLATE_BYTES,
@@ -169,3 +181,127 @@ def test_json_lines_for_thousands_of_functions(tmp_path: Path):
     assert len(targets) == 9000
     for target in (targets[0], targets[5], targets[4321], targets[-1]):
         assert lines[target.line - 1].strip() == f'"{target.name}": {{'
+
+
+# --- 4. compressed WHEEL tag sets -------------------------------------------------------------
+
+
+def test_compressed_wheel_tags_are_bounded_before_expanding():
+    # GIVEN a 1 MB WHEEL of 5,000 `Tag:` lines, each a 17 x 17 x 17 product (4,913 tags)
+    # (before: every product built in full, 19 s for the first 64 tags)
+    def names(prefix: str, count: int) -> str:
+        return ".".join(f"{prefix}{index:02d}" for index in range(count))
+
+    line = f"Tag: {names('p', 17)}-{names('a', 17)}-{names('m', 17)}\n"
+    data = ("Tag: cp312-cp312-manylinux_2_28_x86_64\n" + line * 5000).encode()
+    tags = packages._wheel_tags(data)
+    # THEN the first LIST_LIMIT distinct tags are kept, in the wheel's order, and no more
+    assert len(tags) == packages.LIST_LIMIT
+    assert tags[:3] == ("cp312-cp312-manylinux_2_28_x86_64", "p00-a00-m00", "p00-a00-m01")
+    # AND an ordinary compressed set expands as before
+    assert packages._expand_tag("cp311.cp312-abi3-a.b") == [
+        "cp311-abi3-a", "cp311-abi3-b", "cp312-abi3-a", "cp312-abi3-b"]
+    assert packages._expand_tag("py3-none-any..any") == ["py3-none-any"]
+
+
+# --- 5. DT_NEEDED x DT_RPATH ----------------------------------------------------------------
+
+
+def needy_elf(needed: list[str], rpath: list[str]) -> bytes:
+    """A minimal x86_64 executable: PT_LOAD over the file, PT_INTERP, and a PT_DYNAMIC of
+    `needed` DT_NEEDED entries and one DT_RPATH (the loader reads no section headers)."""
+    interp = b"/lib64/ld-linux-x86-64.so.2\0"
+    strings = bytearray(b"\0")
+    offsets = []
+    for name in [*needed, ":".join(rpath)]:
+        offsets.append(len(strings))
+        strings += name.encode() + b"\0"
+    header_size, phdr_size, phnum = 64, 56, 3
+    interp_at = header_size + phdr_size * phnum
+    strtab_at = interp_at + len(interp)
+    dynamic_at = (strtab_at + len(strings) + 7) & ~7
+    entries = [(1, offset) for offset in offsets[:-1]]  # DT_NEEDED
+    entries += [(15, offsets[-1]), (5, strtab_at), (10, len(strings)), (0, 0)]  # RPATH STRTAB STRSZ NULL
+    dynamic = b"".join(struct.pack("<qQ", tag, value) for tag, value in entries)
+    size = dynamic_at + len(dynamic)
+    # e_ident, e_type ET_EXEC, e_machine x86_64, e_version, e_entry, e_phoff, e_shoff, e_flags,
+    # e_ehsize, e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx
+    elf_header = b"\x7fELF\x02\x01\x01" + bytes(9) + struct.pack(
+        "<HHIQQQIHHHHHH", 2, 62, 1, 0, header_size, 0, 0, header_size, phdr_size, phnum, 64, 0, 0
+    )
+
+    def phdr(kind: int, offset: int, length: int, flags: int = 4) -> bytes:
+        return struct.pack("<IIQQQQQQ", kind, flags, offset, offset, offset, length, length, 8)
+
+    data = bytearray(size)
+    data[:header_size] = elf_header
+    data[header_size:interp_at] = (
+        phdr(1, 0, size, 5) + phdr(3, interp_at, len(interp)) + phdr(2, dynamic_at, len(dynamic))
+    )
+    data[interp_at:strtab_at] = interp
+    data[strtab_at : strtab_at + len(strings)] = strings
+    data[dynamic_at:] = dynamic
+    return bytes(data)
+
+
+def test_the_needy_elf_reads_as_built(tmp_path: Path):
+    info = read_elf(needy_elf(["liba.so", "libc.so.6"], ["x", "$ORIGIN/y"]))
+    assert info.needed == ("liba.so", "libc.so.6") and info.rpath == ("x", "$ORIGIN/y")
+    assert info.machine == "x86_64" and info.interpreter == "/lib64/ld-linux-x86-64.so.2"
+
+
+def test_needed_times_rpath_has_a_budget_and_a_bounded_report(tmp_path: Path, capsys):
+    # GIVEN a 60 KB bootstrap with 4,000 DT_NEEDED and 1,300 DT_RPATH entries (the RPATH
+    # string is under elf.py's 4,096-byte cap; ld.so would probe 5.2 million paths), 50 of
+    # them repeated (ld.so tries each directory once)
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    unique = [*digits, *(a + b for a in digits for b in digits)][:1250]
+    rpath = unique[:50] + unique
+    needed = [f"libn{index}.so" for index in range(4000)]
+    zip_path = tmp_path / "fn.zip"
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
+        member = zipfile.ZipInfo("bootstrap")
+        member.external_attr = 0o100755 << 16
+        archive.writestr(member, needy_elf(needed, rpath))
+    # WHEN it is scanned (before: a quadratic search, 600 MB and an 85 MB report)
+    code = cli.main(["scan", str(zip_path), "--runtime", "provided.al2023", "--format", "json"])
+    output = capsys.readouterr().out
+    report = json.loads(output)
+    # THEN it fails: every soname is a missing-library error, none is silently passed
+    assert code == 1
+    missing = [f for f in report["artifacts"][0]["findings"] if f["rule"] == "missing-library"]
+    assert len(missing) == 4000
+    # AND each finding keeps a bounded list of the directories tried, with a count of the rest
+    for finding in missing:
+        searched = finding["searched"]
+        assert len(searched) <= MAX_SEARCHED_KEPT + 2
+    first, last = missing[0]["searched"], missing[-1]["searched"]
+    # 1,250 distinct RPATH directories, then the runtime's search path and /lib64, /usr/lib64
+    assert first[-1].startswith("… and ") and first[-1].endswith(" more directories")
+    assert int(first[-1].split()[2]) + MAX_SEARCHED_KEPT > 1250
+    assert "budget" in last[-1]  # the lookups ran out: said, not passed
+    assert "budget of" in missing[-1]["message"] and len(missing[-1]["message"]) < 1000
+    # AND the report grows with the input, not with its square
+    assert len(output) < 10 * 1024 * 1024
+
+
+def test_the_lookup_budget_is_per_artifact_and_spent_once_per_object():
+    # A library reached from many roots is resolved once: real packages stay far inside
+    package = Tree(mount=TASK_ROOT, label="test")
+    for index in range(300):
+        package.elves[f"m{index}.so"] = ElfInfo(
+            machine="x86_64", elf_class=64, endian="little", elf_type="dyn", interpreter=None,
+            needed=("libshared.so",), soname=f"m{index}.so", has_dynamic=True, rpath=("$ORIGIN/lib",),
+        )
+    package.elves["lib/libshared.so"] = ElfInfo(
+        machine="x86_64", elf_class=64, endian="little", elf_type="dyn", interpreter=None,
+        needed=("libc.so.6",), soname="libshared.so", has_dynamic=True,
+    )
+    package.names = set(package.elves)
+    runtime = get_runtime("provided.al2023")
+    filesystem = Filesystem(
+        [package], system_libraries("al2023", "x86_64"), library_search_path(runtime), "x86_64"
+    )
+    contexts = load_trees(filesystem, roots_of(package))
+    assert contexts["/var/task/lib/libshared.so"][0].resolutions["libc.so.6"].where == "system"
+    assert filesystem.lookups < 300 * 20

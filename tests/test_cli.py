@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import elf_fixture
+from helpers import elf_fixture
 
 from lambda_glibc_gate.cli import main
 

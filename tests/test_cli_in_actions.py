@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import elf_fixture
+from helpers import elf_fixture
 
 from lambda_glibc_gate import inert
 from lambda_glibc_gate.cli import main

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from datetime import date
 
-from conftest import elf_fixture
+from helpers import elf_fixture
 
 from lambda_glibc_gate.cli import main
 from lambda_glibc_gate.scan import ScanOptions, scan

@@ -5,17 +5,17 @@ from __future__ import annotations
 import json
 import struct
 import time
-from pathlib import Path
 
 import pytest
 from elftools.elf.elffile import ELFFile
+from helpers import FIXTURES
+from helpers import elf_fixture as fixture
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lambda_glibc_gate.checks import glibc_required
 from lambda_glibc_gate.elf import DT_VERNEED, DT_VERNEEDNUM, MalformedElf, read_elf
 
-FIXTURES = Path(__file__).parent / "fixtures" / "elf"
 MANIFEST = json.loads((FIXTURES / "MANIFEST.json").read_text())
 ENTRIES = MANIFEST["fixtures"] if "fixtures" in MANIFEST else MANIFEST
 
@@ -25,8 +25,6 @@ def _entries():
     return sorted(items)
 
 
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
 
 
 @pytest.mark.parametrize(("name", "expected"), _entries(), ids=[n for n, _ in _entries()])

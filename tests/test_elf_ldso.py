@@ -17,11 +17,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from helpers import FIXTURES
+from helpers import elf_fixture as fixture
 
 from lambda_glibc_gate import elf
 from lambda_glibc_gate.elf import MalformedElf, read_elf
 
-FIXTURES = Path(__file__).parent / "fixtures" / "elf"
 MANIFEST = json.loads((FIXTURES / "MANIFEST.json").read_text())["fixtures"]
 LOADER = Path("/lib64/ld-linux-x86-64.so.2")
 NEEDS_GLIBC_2_99 = [
@@ -37,8 +38,6 @@ real_loader = pytest.mark.skipif(
 )
 
 
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
 
 
 def run_under_loader(path: Path) -> subprocess.CompletedProcess:

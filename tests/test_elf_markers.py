@@ -7,8 +7,8 @@ from __future__ import annotations
 import io
 
 import pytest
-from conftest import elf_fixture
 from elftools.elf.elffile import ELFFile
+from helpers import elf_fixture
 
 from lambda_glibc_gate.elf import MARKER_WINDOW, read_elf
 

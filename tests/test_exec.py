@@ -8,7 +8,7 @@ import zipfile
 from datetime import date
 
 import pytest
-from conftest import elf_fixture
+from helpers import elf_fixture
 
 from lambda_glibc_gate.scan import ScanOptions, scan
 

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
 
-from conftest import elf_fixture
+from helpers import elf_fixture
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

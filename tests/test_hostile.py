@@ -34,13 +34,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from helpers import elf_fixture as elf
 
 from lambda_glibc_gate import cli
 from lambda_glibc_gate.archive import safe_name
 from lambda_glibc_gate.rules import RULES
 
 REPO = Path(__file__).resolve().parent.parent
-FIXTURES = REPO / "tests" / "fixtures" / "elf"
 GOOD = "hello-glibc2.34-x86_64"  # loads on provided.al2023
 BAD = "strlcpy_strtol-glibc2.38-x86_64"  # needs GLIBC_2.38
 APP = "app_runpath"  # needs libfoo.so through RUNPATH $ORIGIN/lib
@@ -51,8 +51,6 @@ GiB = 2**30
 MiB = 2**20
 
 
-def elf(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
 
 
 # -- building zips ---------------------------------------------------------------------------

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pickle
 
 import pytest
-from conftest import REGULAR, elf_fixture
+from helpers import REGULAR, elf_fixture
 
 from lambda_glibc_gate.archive import Limits
-from lambda_glibc_gate.collect import Collected, collect
+from lambda_glibc_gate.collect import SPOOL_FROM, Collected, collect
 from lambda_glibc_gate.parallel import WORKER_BASE, collect_many, default_workers, estimated_memory
 from lambda_glibc_gate.resolve import TASK_ROOT
 
@@ -118,8 +118,9 @@ def test_memory_estimate_of_what_cannot_be_sized_is_the_worst_case(tmp_path):
     limits = Limits()
     broken = tmp_path / "broken.zip"
     broken.write_bytes(b"PK\x03\x04" + bytes(100))
-    assert estimated_memory(str(broken)) == WORKER_BASE + limits.max_member_bytes
-    assert estimated_memory(str(tmp_path / "gone.zip")) == WORKER_BASE + limits.max_member_bytes
+    worst = WORKER_BASE + min(limits.max_member_bytes, SPOOL_FROM)  # larger members are spooled
+    assert estimated_memory(str(broken)) == worst
+    assert estimated_memory(str(tmp_path / "gone.zip")) == worst
 
 
 def test_a_fifo_among_many_artifacts_never_blocks_the_sizing(tmp_path):
@@ -145,3 +146,107 @@ def test_a_fifo_among_many_artifacts_never_blocks_the_sizing(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "unreadable-archive" in result.stdout
+
+
+# -- one large artifact, its members read by several workers ----------------------------------
+
+
+def _corrupt_crcs(path, names: set[str]) -> None:
+    """Flip the CRC-32 of these members in both of their headers: reading them is a finding."""
+    import struct
+
+    raw = bytearray(open(path, "rb").read())
+    for signature, crc_at, name_length_at, name_at in ((b"PK\x01\x02", 16, 28, 46), (b"PK\x03\x04", 14, 26, 30)):
+        start = raw.find(signature)
+        while start >= 0:
+            (length,) = struct.unpack_from("<H", raw, start + name_length_at)
+            if raw[start + name_at : start + name_at + length].decode() in names:
+                raw[start + crc_at] ^= 0xFF
+            start = raw.find(signature, start + 4)
+    open(path, "wb").write(bytes(raw))
+
+
+@pytest.fixture
+def many_members(tmp_path):
+    """A package whose members give every kind of fact and finding, from the listing (a
+    duplicate) and from reading (malformed ELF, 25 CRC failures: more than one kind's cap)."""
+    import warnings
+    import zipfile
+
+    from helpers import FIXTURES
+
+    elves = sorted(path for path in FIXTURES.iterdir() if path.is_file() and path.read_bytes()[:4] == b"\x7fELF")
+    path = tmp_path / "many.zip"
+    broken = {f"data/broken-{index:02d}.so" for index in range(25)}
+    with warnings.catch_warnings(), zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        warnings.simplefilter("ignore")  # the duplicate name is the point
+        archive.writestr("bootstrap", "#!/bin/sh\nexec ./bin/app\n")
+        for index, elf in enumerate(elves):
+            archive.writestr(f"bin/{elf.name}", elf.read_bytes())
+            if index == len(elves) // 2:
+                archive.writestr("lib/libtruncated.so", b"\x7fELF\x02\x01\x01" + bytes(20))
+                for name in sorted(broken):
+                    archive.writestr(name, elf.read_bytes())
+        archive.writestr("pkg/_speedups.cpython-312-x86_64-linux-gnu.so",
+                         elf_fixture("_speedups.cpython-312-x86_64-linux-gnu.so"))
+        archive.writestr("pkg-1.0.dist-info/RECORD", "pkg/_speedups.cpython-312-x86_64-linux-gnu.so,,\n")
+        archive.writestr("bin/app_rpath", elf_fixture("app_runpath"))  # a duplicate: the last is judged
+    _corrupt_crcs(path, broken)
+    return str(path)
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+@pytest.mark.parametrize("budget", [1, 2**40])  # one run at a time; no limit
+def test_one_artifact_read_by_workers_gives_the_same_facts(many_members, workers, budget):
+    from lambda_glibc_gate.parallel import read_in_workers
+
+    runs = []
+
+    def split(artifact, members):
+        parts = read_in_workers(artifact, members, workers, memory_budget=budget, split_from=0)
+        runs.append(len(parts))
+        return parts
+
+    serial = collect(many_members, TASK_ROOT)
+    parallel = collect(many_members, TASK_ROOT, split)
+    assert runs and runs[0] >= workers  # it was really read in runs, by workers
+    assert facts(parallel) == facts(serial)
+    assert list(parallel.tree.elves) == list(serial.tree.elves)  # the same order too
+    problems = [f.details.get("problem") for f in serial.findings]
+    assert "duplicate" in problems and "too-many-findings" in problems and problems.count("crc-mismatch") == 20
+    assert any(f.rule == "malformed-elf" for f in serial.findings) and len(serial.tree.elves) > 20
+
+
+def test_a_small_artifact_alone_is_read_in_this_process(many_members):
+    from lambda_glibc_gate.archive import open_artifact
+    from lambda_glibc_gate.parallel import read_in_workers
+
+    with open_artifact(many_members) as artifact:
+        assert read_in_workers(artifact, list(artifact.members()), workers=2) is None  # below SPLIT_FROM
+        assert read_in_workers(artifact, list(artifact.members()), workers=1, split_from=0) is None
+
+
+def test_a_large_artifact_alone_is_split_by_collect_many(many_members, monkeypatch):
+    """collect_many of one artifact on several cores reads it in runs (the threshold lowered)."""
+    from lambda_glibc_gate import parallel
+
+    monkeypatch.setattr(parallel, "SPLIT_FROM", 0)
+    calls = []
+    real = parallel._run
+    monkeypatch.setattr(parallel, "_run", lambda *args, **kwargs: calls.append(len(args[0])) or real(*args, **kwargs))
+    [got] = collect_many([many_members], TASK_ROOT, workers=2)
+    assert calls and calls[0] > 1
+    assert facts(got) == facts(collect(many_members, TASK_ROOT))
+
+
+def test_members_parsed_from_a_temporary_file_give_the_same_facts(many_members, monkeypatch):
+    """Every member spooled (SPOOL_FROM lowered to 1 byte): the same facts as held in memory,
+    read here and by workers."""
+    from lambda_glibc_gate import collect as collect_module
+    from lambda_glibc_gate.parallel import read_in_workers
+
+    in_memory = facts(collect(many_members, TASK_ROOT))
+    monkeypatch.setattr(collect_module, "SPOOL_FROM", 1)
+    assert facts(collect(many_members, TASK_ROOT)) == in_memory
+    split = lambda artifact, members: read_in_workers(artifact, members, 2, split_from=0)  # noqa: E731
+    assert facts(collect(many_members, TASK_ROOT, split)) == in_memory

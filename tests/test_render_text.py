@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from conftest import elf_fixture
+from helpers import elf_fixture
 
 from lambda_glibc_gate.render import text
 from lambda_glibc_gate.scan import ScanOptions, scan

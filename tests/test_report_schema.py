@@ -7,7 +7,7 @@ from importlib import resources
 
 import jsonschema
 import pytest
-from conftest import REGULAR, elf_fixture
+from helpers import REGULAR, elf_fixture
 
 from lambda_glibc_gate.scan import ScanOptions, scan
 

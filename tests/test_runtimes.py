@@ -442,7 +442,7 @@ def test_a_relative_interpreter_path_is_refused(raw):
 
 
 def _scan_bootstrap(make_zip, fixture, runtime="provided.al2023"):
-    from conftest import elf_fixture
+    from helpers import elf_fixture
 
     from lambda_glibc_gate.scan import ScanOptions, scan
 

@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import elf_fixture
+from helpers import elf_fixture
 from test_action import BAD, GOOD, elf, make_zip, run_step, workspace  # noqa: F401 - fixture
 
 from lambda_glibc_gate import safe_write

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from conftest import REGULAR, elf_fixture
+from helpers import REGULAR, elf_fixture
 
 from lambda_glibc_gate.archive import UsageError
 from lambda_glibc_gate.runtimes import UnknownRuntimeError

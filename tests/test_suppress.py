@@ -15,7 +15,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import elf_fixture
+from helpers import elf_fixture
 from test_action import GOOD, elf, make_zip, run_step, workspace  # noqa: F401 - fixture
 
 from lambda_glibc_gate import config, suppress
@@ -337,5 +337,6 @@ def test_a_stale_ignore_warning_keeps_room_among_the_runners_ten_warnings():
     found = [Finding("libstdcxx-too-new", "warning", f"lib{i}.so", member=f"lib{i}.so") for i in range(12)]
     report = Report({"id": "provided.al2023"}, [ArtifactReport("fn.zip", "zip", "provided.al2023", "x86_64", found)])
     assert len(action.plan_annotations(report, None)) == 9
-    report.ignores = [{"rule": "glibc-too-new", "path": None, "reason": "r", "source": "t", "matched": 0, "stale": True}]
+    stale = {"rule": "glibc-too-new", "path": None, "reason": "r", "source": "t", "matched": 0, "stale": True}
+    report.ignores = [stale]
     assert len(action.plan_annotations(report, None)) == 8  # + the stale warning + one for extras = 10

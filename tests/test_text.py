@@ -7,7 +7,7 @@ import json
 import shlex
 from datetime import date
 
-from conftest import REGULAR, elf_fixture
+from helpers import REGULAR, elf_fixture
 
 from lambda_glibc_gate import text
 from lambda_glibc_gate.render import sarif
