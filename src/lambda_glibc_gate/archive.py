@@ -32,7 +32,7 @@ from lambda_glibc_gate.errors import UsageError
 from lambda_glibc_gate.report import Finding
 from lambda_glibc_gate.text import one_line
 
-try:  # optional (pip install zlib-ng): the same API, inflates about twice as fast
+try:  # installed where it has wheels (pyproject.toml): the same API, inflates about twice as fast
     from zlib_ng import zlib_ng as _fast_zlib
 except ImportError:
     _fast_zlib = zlib
@@ -261,6 +261,12 @@ class Artifact:
         further than its first block."""
         return self._read(member, self._cap(None), elf_only=True)
 
+    def read_if_elf_into(self, member: Member, file: io.BufferedRandom) -> bool:
+        """read_if_elf, written to `file` (an empty temporary file) instead of memory: True when
+        the member is ELF and `file` holds it whole. For a member too large to hold (collect.py
+        maps the file and parses it from the mapping)."""
+        return self._read(member, self._cap(None), elf_only=True, sink=file) is not None
+
     def close(self) -> None:
         """Release the open file, if any."""
 
@@ -326,7 +332,7 @@ class Artifact:
         return most if limit is None else max(0, min(limit, most))
 
     def _read(self, member: Member, cap: int, head: bool = False,
-              elf_only: bool = False) -> bytes | None:
+              elf_only: bool = False, sink: io.BufferedRandom | None = None) -> bytes | None:
         """The one reading loop: budget, size cap, magic check, and every error as a finding."""
         if member.is_symlink or member.is_dir or self._exhausted:
             return None
@@ -337,7 +343,7 @@ class Artifact:
         # twice (getvalue() hands the buffer over). It is sized once to the declared size (at
         # most `cap`): grown chunk by chunk, the reallocations of a large member can leave
         # copies of it behind in the heap.
-        buffer = io.BytesIO()
+        buffer = io.BytesIO() if sink is None else sink
         sized = head
         got = 0
         head_bytes = b""  # the first bytes, for the magic check
@@ -386,7 +392,7 @@ class Artifact:
         if not magic_checked:  # shorter than the magic number
             return None
         buffer.truncate(got)  # a member shorter than declared is a finding already; kept safe
-        return buffer.getvalue()
+        return buffer.getvalue() if sink is None else b""
 
 
 def _reserve(buffer: io.BytesIO, size: int) -> None:
@@ -587,6 +593,27 @@ def declared_entry_count(path: str) -> int | None:
             return entries
     except (OSError, struct.error, ValueError):
         return None
+
+
+def largest_declared_member(path: str, limits: Limits = Limits()) -> int | None:  # noqa: B008 - frozen
+    """The largest uncompressed size a zip's central directory declares, or None when it cannot
+    be read or holds more than `limits.max_members` entries (counted, not taken from the end
+    record, so a lying count is refused before any entry is built). For sizing work up front
+    (parallel.estimated_memory) without zipfile, whose parsing of such a directory costs
+    hundreds of MB."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return None
+    try:
+        entries, _, count = zip_layout.read_central_directory(fd, limits.max_members)
+    except Exception:  # noqa: BLE001 - malformed input raises many types
+        return None
+    finally:
+        os.close(fd)
+    if count > limits.max_members:
+        return None
+    return max((entry.file_size for entry in entries), default=0)
 
 
 class _ZipArtifact(Artifact):
