@@ -23,9 +23,15 @@ RUN pip install --no-cache-dir --require-hashes --only-binary=:all: \
 
 COPY LICENSE entrypoint.py /action/
 COPY src/lambda_glibc_gate/ /action/src/lambda_glibc_gate/
-# Byte-compiled at build time: PYTHONDONTWRITEBYTECODE keeps the run from writing .pyc files,
-# so without this every start would compile the whole package again.
-RUN python -m compileall -q /action/src
+# Byte-compiled here, once. The python base images delete every .pyc (docker-library/python's
+# Dockerfile), and PYTHONDONTWRITEBYTECODE keeps a run from writing any, so each start would
+# otherwise compile every module it imports, the standard library's included. Importing every
+# module of the package once writes the .pyc files of what a run imports (the action's import:
+# 2.4 s -> 0.6 s here; README "How fast it starts"), without compiling the whole stdlib.
+RUN python -m compileall -q /action/src \
+ && PYTHONDONTWRITEBYTECODE='' python -c "import importlib, pkgutil, lambda_glibc_gate as p; \
+[importlib.import_module(m.name) for m in pkgutil.walk_packages(p.__path__, 'lambda_glibc_gate.') \
+ if not m.name.endswith('__main__')]"
 
 # No USER: container actions must run as root to use the mounted workspace, and the runner
 # overrides WORKDIR with /github/workspace, hence the absolute path.
