@@ -17,6 +17,7 @@ import pytest
 from lambda_glibc_gate import cli, packages, templates
 from lambda_glibc_gate.elf import ElfInfo, read_elf
 from lambda_glibc_gate.resolve import (
+    MAX_LOOKUPS,
     MAX_SEARCHED_KEPT,
     TASK_ROOT,
     Filesystem,
@@ -305,3 +306,43 @@ def test_the_lookup_budget_is_per_artifact_and_spent_once_per_object():
     contexts = load_trees(filesystem, roots_of(package))
     assert contexts["/var/task/lib/libshared.so"][0].resolutions["libc.so.6"].where == "system"
     assert filesystem.lookups < 300 * 20
+
+
+def test_a_note_names_a_handful_of_parameters(tmp_path: Path):
+    names = [f"P{index:02d}{'x' * 60}" for index in range(40)]
+    document = {
+        "Parameters": {name: {"Type": "String", "Default": "3"} for name in names},
+        "Resources": {"Fn": {"Type": "AWS::Lambda::Function", "Properties": {
+            "Runtime": {"Fn::Sub": "python3.1${" + "}${".join(names) + "}"}, "Code": "."}}},
+    }
+    path = tmp_path / "template.json"
+    path.write_text(json.dumps(document))
+    (target,) = load_functions(str(path))
+    assert target.runtime is None  # python3.1333… is not a runtime id, and is said to be
+    assert "and 35 more" in (target.note or "") and len(target.note or "") < 800
+
+
+def test_a_deep_chain_of_rpaths_stays_inside_the_budget():
+    # GIVEN 2,000 libraries, each needing the next and each with 300 RPATH entries of its own:
+    # the inherited search list grows with the depth (600,000 directories at the end)
+    def info(index: int) -> ElfInfo:
+        return ElfInfo(
+            machine="x86_64", elf_class=64, endian="little", elf_type="dyn", interpreter=None,
+            needed=(f"l{index + 1}.so",) if index < 1999 else ("libc.so.6",), soname=f"l{index}.so",
+            has_dynamic=True, rpath=tuple(f"$ORIGIN/d{index}/{n}" for n in range(299)) + ("$ORIGIN",),
+        )
+
+    package = Tree(mount=TASK_ROOT, label="test")
+    package.elves = {f"l{index}.so": info(index) for index in range(2000)}
+    package.names = set(package.elves)
+    filesystem = Filesystem(
+        [package], system_libraries("al2023", "x86_64"), library_search_path(get_runtime("provided.al2023")),
+        "x86_64",
+    )
+    contexts = load_trees(filesystem, roots_of(package))
+    # THEN the walk stops at the budget, and what it could not settle is an error, not a pass
+    assert filesystem.lookups <= MAX_LOOKUPS + 2000 * 300
+    resolutions = [r for loaded in contexts.values() for c in loaded for r in c.resolutions.values()]
+    assert any(r.over_budget and r.where == "missing" for r in resolutions) or len(contexts) < 2000
+    last = filesystem.resolve("/var/task/l1999.so", package.elves["l1999.so"], "libc.so.6")
+    assert last.where == "system" or last.over_budget

@@ -11,6 +11,7 @@ skipped, as ld.so skips it. `$ORIGIN` is the folder of the object on Lambda.
 from __future__ import annotations
 
 import posixpath
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -21,6 +22,11 @@ LAYER_ROOT = "/opt"
 # Where ld.so looks after the search path: its cache and the default directories.
 SYSTEM_DIRS = ("/lib64", "/usr/lib64", "/lib", "/usr/lib")
 MAX_LINK_HOPS = 40  # the kernel's own symlink limit
+# Work per artifact (one Filesystem): every directory probed for a soname, and every search
+# directory computed, spends one. 4,000 DT_NEEDED x 1,300 DT_RPATH entries is 5.2 million
+# probes from one 60 KB file; a real package (numpy + pandas + pyarrow, 76 MB) spends 3,038.
+MAX_LOOKUPS = 100_000
+MAX_SEARCHED_KEPT = 16  # directories kept in a Resolution (and so in a report); then a count
 
 
 @dataclass
@@ -46,8 +52,26 @@ class Resolution:
     tree: Tree | None = None
     info: ElfInfo | None = None  # the ELF that satisfies the need (package / layer)
     library: object | None = None  # runtimes.SystemLibrary for system hits
-    searched: tuple[str, ...] = ()  # directories tried, in order
+    searched: tuple[str, ...] = ()  # directories tried, in order (bounded, see _kept)
     known_absent: object | None = None  # the database entry saying the OS lacks it
+    searched_count: int = 0  # how many directories were tried in all
+    over_budget: bool = False  # not searched to the end: MAX_LOOKUPS was spent
+
+
+@dataclass(frozen=True)
+class LookupBudgetSpent:
+    """In `known_absent` when the search stopped at MAX_LOOKUPS: the finding is an error that
+    says so (its `note`), whether or not the runtime's library list is complete."""
+
+    note: str = f"not searched to the end: the artifact's budget of {MAX_LOOKUPS} library lookups is spent"
+
+
+def _kept(searched: list[str]) -> tuple[str, ...]:
+    """The first MAX_SEARCHED_KEPT directories, then one entry counting the rest."""
+    if len(searched) <= MAX_SEARCHED_KEPT:
+        return tuple(searched)
+    rest = len(searched) - MAX_SEARCHED_KEPT
+    return (*searched[:MAX_SEARCHED_KEPT], f"… and {rest} more directories")
 
 
 class Filesystem:
@@ -66,6 +90,10 @@ class Filesystem:
         self.search_path = tuple(search_path)
         self.machine = machine
         self.elf_class = elf_class
+        self.lookups = 0  # spent of MAX_LOOKUPS
+        # the same object reached from several roots searches the same way: settled once
+        self._resolved: dict[tuple[str, int, str, tuple[tuple[str, str], ...]], Resolution] = {}
+        self._directories: dict[tuple[str, int, tuple[tuple[str, str], ...]], tuple[str, ...]] = {}
 
     def lookup(self, path: str) -> tuple[Tree, str] | None:
         """Absolute path -> (tree, member) for an existing regular member, links followed."""
@@ -102,24 +130,29 @@ class Filesystem:
 
         `loader_rpaths` are (origin, rpath) pairs of the objects that loaded this one:
         their DT_RPATH applies too when this object has no DT_RUNPATH.
+        Past MAX_LOOKUPS for this Filesystem the soname is "missing" with `over_budget` set
+        and the searched list saying so: an error finding, never a silent pass.
         """
-        origin = posixpath.dirname(needer_path)
-        searched: list[str] = []
+        key = (needer_path, id(needer), soname, loader_rpaths)  # needers live in the trees
+        if key not in self._resolved:
+            self._resolved[key] = self._resolve(needer_path, needer, soname, loader_rpaths)
+        return self._resolved[key]
+
+    def _resolve(
+        self, needer_path: str, needer: ElfInfo, soname: str, loader_rpaths: tuple[tuple[str, str], ...]
+    ) -> Resolution:
         if "/" in soname:  # a path in DT_NEEDED is used as is, relative to the cwd
             path = posixpath.join(TASK_ROOT, soname)
-            return self._hit(path, soname, needer, [soname]) or Resolution(soname, "missing", searched=(soname,))
-
-        directories: list[str] = []
-        if not needer.runpath:
-            directories += [_expand(d, origin, needer.machine) for d in needer.rpath]
-            for loader_origin, rpath in loader_rpaths:
-                directories.append(_expand(rpath, loader_origin, needer.machine))
-        directories += list(self.search_path)
-        directories += [_expand(d, origin, needer.machine) for d in needer.runpath]
-
+            return self._hit(path, soname, needer, [soname]) or Resolution(
+                soname, "missing", searched=(soname,), searched_count=1
+            )
+        searched: list[str] = []
+        if not self.spend(0):  # spent already: not even the search list is computed
+            return self._over_budget(soname, searched)
+        directories = self._search_directories(needer_path, needer, loader_rpaths)
         for directory in directories:
-            if directory in searched:
-                continue
+            if not self.spend():
+                return self._over_budget(soname, searched)
             searched.append(directory)
             if directory in SYSTEM_DIRS:
                 hit = self._system(soname, searched)
@@ -129,15 +162,53 @@ class Filesystem:
             hit = self._hit(posixpath.join(directory, soname), soname, needer, searched)
             if hit is not None:
                 return hit
-        for directory in SYSTEM_DIRS[:2]:
-            if directory not in searched:
-                searched.append(directory)
+        tried = set(directories)
+        searched += [directory for directory in SYSTEM_DIRS[:2] if directory not in tried]
         hit = self._system(soname, searched)
         if hit is not None:
             return hit
         entry = self.system_libraries.get(soname)
         absent = entry if getattr(entry, "status", None) == "absent" else None
-        return Resolution(soname, "missing", searched=tuple(searched), known_absent=absent)
+        return Resolution(
+            soname, "missing", searched=_kept(searched), known_absent=absent, searched_count=len(searched)
+        )
+
+    def _search_directories(
+        self, needer_path: str, needer: ElfInfo, loader_rpaths: tuple[tuple[str, str], ...]
+    ) -> tuple[str, ...]:
+        """ld.so's search list for this object, each directory once, in order (cached)."""
+        key = (needer_path, id(needer), loader_rpaths)
+        cached = self._directories.get(key)
+        if cached is not None:
+            return cached
+        origin = posixpath.dirname(needer_path)
+        directories: list[str] = []
+        if not needer.runpath:
+            directories += [_expand(d, origin, needer.machine) for d in needer.rpath]
+            for loader_origin, rpath in loader_rpaths:
+                directories.append(_expand(rpath, loader_origin, needer.machine))
+        directories += list(self.search_path)
+        directories += [_expand(d, origin, needer.machine) for d in needer.runpath]
+        unique = tuple(dict.fromkeys(directories))  # ld.so tries a repeated directory once
+        self.lookups += len(directories)  # computing them is work too
+        self._directories[key] = unique
+        return unique
+
+    def spend(self, count: int = 1) -> bool:
+        """Charge `count` units of work to this artifact; False once MAX_LOOKUPS is passed."""
+        self.lookups += count
+        return self.lookups <= MAX_LOOKUPS
+
+    def _over_budget(self, soname: str, searched: list[str]) -> Resolution:
+        spent = LookupBudgetSpent()
+        return Resolution(
+            soname,
+            "missing",
+            searched=(*_kept(searched), f"({spent.note})"),
+            known_absent=spent,
+            searched_count=len(searched),
+            over_budget=True,
+        )
 
     def _system(self, soname: str, searched: list[str]) -> Resolution | None:
         library = self.system_libraries.get(soname)
@@ -148,7 +219,8 @@ class Filesystem:
             "system",
             posixpath.join("/lib64", soname),
             library=library,
-            searched=tuple(searched),
+            searched=_kept(searched),
+            searched_count=len(searched),
         )
 
     def _hit(self, path: str, soname: str, needer: ElfInfo, searched: list[str]) -> Resolution | None:
@@ -164,7 +236,10 @@ class Filesystem:
         if info is None or not self._compatible(info, needer.machine, needer.elf_class):
             return None
         where = "package" if tree.mount == TASK_ROOT else "layer"
-        return Resolution(soname, where, tree.absolute(member), member, tree, info, searched=tuple(searched))
+        return Resolution(
+            soname, where, tree.absolute(member), member, tree, info,
+            searched=_kept(searched), searched_count=len(searched),
+        )
 
 
 def _expand(directory: str, origin: str, machine: str) -> str:
@@ -209,10 +284,12 @@ def load_trees(filesystem: Filesystem, roots: list[tuple[Tree, str]]) -> dict[st
             loaded[root_info.soname] = Resolution(
                 root_info.soname, "package", root_path, root_member, root_tree, root_info
             )
-        queue = [(root_path, root_info, root_tree, root_member, ())]
+        queue = deque([(root_path, root_info, root_tree, root_member, ())])
         seen = {root_path}
-        while queue and len(seen) <= MAX_LOADED_OBJECTS:
-            path, info, tree, member, chain = queue.pop(0)
+        # past the budget the walk stops: what it did not reach is judged on its own, and its
+        # resolutions are over-budget errors (never a pass)
+        while queue and len(seen) <= MAX_LOADED_OBJECTS and filesystem.lookups <= MAX_LOOKUPS:
+            path, info, tree, member, chain = queue.popleft()
             resolutions: dict[str, Resolution] = {}
             for soname in info.needed:
                 if soname not in loaded:
@@ -223,9 +300,13 @@ def load_trees(filesystem: Filesystem, roots: list[tuple[Tree, str]]) -> dict[st
                 if child is None or resolution.path in seen or resolution.tree is None:
                     continue
                 seen.add(resolution.path)
-                # The child inherits this object's RPATH (ignored when it has RUNPATH) and the chain.
+                # The child inherits this object's RPATH (ignored when it has RUNPATH) and the chain;
+                # a pair already in the chain adds nothing (ld.so would try it once), so chains
+                # stay as long as the distinct RPATH entries, not the depth times them.
                 own = () if info.runpath else tuple((posixpath.dirname(path), d) for d in info.rpath)
-                queue.append((resolution.path, child, resolution.tree, resolution.member, own + chain))
+                child_chain = tuple(dict.fromkeys(own + chain))
+                filesystem.spend(len(child_chain))  # building it is work, within the same budget
+                queue.append((resolution.path, child, resolution.tree, resolution.member, child_chain))
             contexts.setdefault(path, []).append(Loaded(path, info, tree, member, resolutions))
     return contexts
 

@@ -430,6 +430,13 @@ class _CloudFormationScope(_Resolver):
         self.mappings = _mapping(document.get("Mappings"))
         self.used_defaults: list[str] = []  # parameters whose Default decided a value
 
+    def string(self, value: Any) -> str | None:
+        before = len(self.used_defaults)
+        result = super().string(value)
+        if self.refused:  # a value not settled took nothing from any Default
+            del self.used_defaults[before:]
+        return result
+
     def _string(self, value: Any, depth: int) -> str | None:
         self._budget.spend(depth, len(value) if isinstance(value, str) else 0)
         if isinstance(value, str):
@@ -553,7 +560,11 @@ def _cloudformation_functions(
         else:
             artifact = _lambda_code(properties, metadata, base, scope, notes)
         if scope.used_defaults:
-            names = ", ".join(scope.used_defaults)
+            # a note names a handful, each cut short: a Sub may refer to a thousand parameters
+            shown = [name[:_SHOWN_CHARS] + ("…" if len(name) > _SHOWN_CHARS else "")
+                     for name in scope.used_defaults[:5]]
+            more = len(scope.used_defaults) - len(shown)
+            names = ", ".join(shown) + (f" and {more} more" if more > 0 else "")
             notes.append(
                 f"values taken from the Default of parameter {names}; a deploy may override"
             )
