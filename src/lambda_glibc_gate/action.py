@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lambda_glibc_gate import gha, safe_write, suppress
-from lambda_glibc_gate.archive import expand_paths
+from lambda_glibc_gate.archive import NoMatchError, expand_paths
 from lambda_glibc_gate.config import load_ignores
 from lambda_glibc_gate.errors import UsageError
 from lambda_glibc_gate.options import ACTION_NAMES, checked
@@ -168,29 +168,26 @@ def working_directory(workspace: Path, value: str) -> str:
 
 
 def expand_artifacts(settings: Settings, directory: str) -> list[str]:
-    """The artifact paths, relative to the workspace (the container's working directory)."""
+    """The artifact paths, relative to the workspace (the container's working directory).
+
+    All lines go to expand_paths at once (the CLI's grammar): `!` lines exclude what earlier
+    lines matched, so they must see each other."""
     base = None if directory == "." else directory
     where = "" if directory == "." else f" in working-directory '{directory}'"
     if settings.artifacts_are_default:
-        found: list[str] = []
-        for pattern in settings.artifacts:
-            try:
-                found += expand_paths([pattern], base)
-            except UsageError:
-                continue
+        found = expand_paths(settings.artifacts, base, missing_ok=True)
         if not found:
             raise ActionError(
                 f"no build output found{where}: none of the default artifacts matched "
                 f"({', '.join(DEFAULT_ARTIFACTS)}); build first, or set the 'artifacts' input"
             )
-        return _outermost_dropped(list(dict.fromkeys(found)))
-    paths: list[str] = []
-    for pattern in settings.artifacts:
-        try:
-            paths += expand_paths([pattern], base)
-        except UsageError:
-            raise ActionError(f"artifacts: nothing matches '{safe_name(pattern)}'{where}") from None
-    return list(dict.fromkeys(paths))
+        return _outermost_dropped(found)
+    try:
+        return expand_paths(settings.artifacts, base)
+    except NoMatchError as error:
+        raise ActionError(f"artifacts: nothing matches '{safe_name(error.pattern)}'{where}") from None
+    except UsageError as error:
+        raise ActionError(f"artifacts: {error}{where}") from None
 
 
 def _workflow_env() -> tuple[str | None, str | None, str]:

@@ -41,6 +41,7 @@ __all__ = [
     "Artifact",
     "Limits",
     "Member",
+    "NoMatchError",
     "UsageError",
     "expand_paths",
     "open_artifact",
@@ -85,40 +86,95 @@ def _quoted(name: str) -> str:
     return f"'{safe_name(name)}'"
 
 
-def expand_paths(patterns: Sequence[str], base: str | None = None) -> list[str]:
-    """Paths and globs (with ** recursive) -> existing paths, in order, de-duplicated.
+class NoMatchError(UsageError):
+    """An include pattern that matches nothing (the pattern as the user wrote it)."""
 
-    A pattern that matches nothing raises UsageError("no file matches 'x'"). An existing path is
-    used as is (even with glob characters in it). Glob matches are sorted, for stable output.
-    `**` never descends into a symlinked folder (glob.glob does, so a committed
-    `target/lambda/a -> ..` made it run without end); a path reached twice (links, hard links)
-    counts once, by its (st_dev, st_ino).
+    def __init__(self, pattern: str) -> None:
+        super().__init__(f"no file matches {_quoted(pattern)}")
+        self.pattern = pattern
+
+
+def expand_paths(patterns: Sequence[str], base: str | None = None, *, missing_ok: bool = False) -> list[str]:
+    """Paths and globs -> existing paths: the one glob grammar of the CLI and the Action.
+
+    As @actions/glob (packages/glob of actions/toolkit), which users know from other actions:
+    `*`, `?`, `[...]` and `**` (any depth, the folder itself included); names starting with `.`
+    match like any other (`**` walks `.aws-sam/`, `.serverless/`); a line starting with `#` is a
+    comment; a leading `!` excludes (`!!` includes again), and lines apply in order, so a later
+    line overrides an earlier one. An exclude removes a matched path and everything under it.
+    Unlike @actions/glob, a matched folder is one artifact (not all files below it), and `**`
+    never descends into a symlinked folder (glob.glob does, so a committed
+    `target/lambda/a -> ..` made it run without end).
+
+    An existing path is used as is (even with glob characters in it). Each pattern's matches are
+    sorted, for stable output; a path reached twice (links, hard links) counts once, by its
+    (st_dev, st_ino). An include pattern that matches nothing raises NoMatchError (a UsageError)
+    unless `missing_ok` (the Action's default patterns).
     """
-    found: list[str] = []
-    seen: set[tuple[int, int] | str] = set()
-    for pattern in patterns:
-        path = os.path.join(base, pattern) if base and pattern else pattern
-        if path and os.path.exists(path):
-            matches = [path]
-        else:
-            matches = sorted(set(_glob(path))) if path else []
-            matches = [match for match in matches if os.path.exists(match)]
-        if not matches:
-            raise UsageError(f"no file matches {_quoted(pattern)}")
+    chosen: dict[tuple[int, int] | str, str] = {}
+    included = False
+    for line in patterns:
+        if not line or line.startswith("#"):
+            continue
+        negated = len(line) - len(line.lstrip("!"))
+        pattern = line[negated:]
+        if not pattern:
+            continue
+        included = included or negated % 2 == 0
+        matches = _matches(os.path.join(base, pattern) if base else pattern)
+        if negated % 2:
+            _exclude(chosen, matches)
+            continue
+        if not matches and not missing_ok:
+            raise NoMatchError(line)
         for match in matches:
-            try:
-                info = os.stat(match)
-                key: tuple[int, int] | str = (info.st_dev, info.st_ino)
-            except OSError:
-                key = os.path.realpath(match)
-            if key not in seen:
-                seen.add(key)
-                found.append(match)
-    return found
+            chosen.setdefault(_identity(match), match)
+    if included and not chosen and not missing_ok:
+        # every match excluded: as much a mistake as a pattern without a match
+        raise UsageError("no file matches: every match of " + ", ".join(
+            _quoted(line) for line in patterns if line and not line.startswith(("#", "!"))) + " is excluded")
+    return list(chosen.values())
+
+
+def _matches(path: str) -> list[str]:
+    if os.path.exists(path):
+        return [path]
+    return [match for match in sorted(set(_glob(path))) if os.path.exists(match)]
+
+
+def _identity(path: str) -> tuple[int, int] | str:
+    try:
+        info = os.stat(path)
+        return (info.st_dev, info.st_ino)
+    except OSError:
+        return os.path.realpath(path)
+
+
+def _exclude(chosen: dict[tuple[int, int] | str, str], matches: list[str]) -> None:
+    """Drop every chosen path that is an excluded one (same file) or lies under one (by name,
+    as @actions/glob's implicit descendants: `!target/lambda/old` drops its zips too)."""
+    if not matches or not chosen:
+        return
+    excluded = {os.path.abspath(match) for match in matches}
+    same = {_identity(match) for match in matches}
+    for key, path in list(chosen.items()):
+        if key in same:
+            del chosen[key]
+            continue
+        folder = os.path.abspath(path)
+        while True:
+            if folder in excluded:
+                del chosen[key]
+                break
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                break
+            folder = parent
 
 
 def _glob(pattern: str) -> Iterator[str]:
-    """glob.glob(pattern, recursive=True), except that `**` does not follow folder symlinks."""
+    """glob.glob(pattern, recursive=True, include_hidden=True), except that `**` does not
+    follow folder symlinks."""
     if not glob.has_magic(pattern):
         yield pattern
         return
@@ -156,19 +212,18 @@ def _glob_parts(base: str, parts: list[str]) -> Iterator[str]:
 
 
 def _listdir(folder: str, pattern: str) -> list[str]:
-    """Names in `folder` matching `pattern`; hidden ones only for a pattern that starts with '.'
-    (glob's rule)."""
+    """Names in `folder` matching `pattern`, hidden ones included (@actions/glob's `dot: true`:
+    `*` matches `.serverless`; Python's glob would skip it)."""
     try:
         names = os.listdir(folder or ".")
     except OSError:
         return []
-    if not pattern.startswith("."):
-        names = [name for name in names if not name.startswith(".")]
     return fnmatch.filter(names, pattern)
 
 
 def _folders_below(base: str) -> Iterator[str]:
-    """`base` and every folder under it, not through symlinks, each once (st_dev, st_ino)."""
+    """`base` and every folder under it, hidden ones too, not through symlinks, each once
+    (st_dev, st_ino)."""
     seen: set[tuple[int, int]] = set()
     pending = [base]
     listed = 0
@@ -185,9 +240,7 @@ def _folders_below(base: str) -> Iterator[str]:
         yield folder
         try:
             with os.scandir(folder or ".") as listing:
-                children = sorted(entry.name for entry in listing
-                                  if not entry.name.startswith(".")
-                                  and entry.is_dir(follow_symlinks=False))
+                children = sorted(entry.name for entry in listing if entry.is_dir(follow_symlinks=False))
         except OSError:
             continue
         pending.extend(os.path.join(folder, name) if folder else name for name in reversed(children))
