@@ -1,8 +1,10 @@
 """Runtime, architecture and code path of each Lambda function, read from the project's templates.
 
 `--runtime auto` uses this module: it reads SAM / CloudFormation templates (YAML with the
-intrinsic short-form tags, or JSON), `serverless.yml`, and CDK's `cdk.out/*.template.json`,
-turns every function into a FunctionTarget, and matches the scanned artifacts to them.
+intrinsic short-form tags, or JSON) and the local nested applications they name, the Serverless
+Framework's resolved `.serverless/cloudformation-template-update-stack.json` (else
+`serverless.yml`), CDK's `cdk.out/*.template.json`, and Terraform's `terraform show -json`
+output, turns every function into a FunctionTarget, and matches the scanned artifacts to them.
 
 A template is data, never code: YAML goes through a SafeLoader subclass (no Python tags), a
 file over MAX_TEMPLATE_BYTES is refused, and aliases may not expand a document by more than
@@ -20,7 +22,7 @@ import os
 import re
 import stat
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import yaml
@@ -53,6 +55,26 @@ _SHOWN_CHARS = 60  # how much of an untrusted value a note quotes
 # lib/plugins/package/lib/package-service.js (packageAll: "<service>.zip";
 # packageFunction: "<functionName>.zip" when package.individually).
 _SERVERLESS_PACKAGE_DIR = ".serverless"
+# What `serverless package` writes there: the CloudFormation template with every variable
+# (${env:}, ${ssm:}, ${param:}, …) already resolved ("packages your entire infrastructure into
+# the .serverless directory", https://www.serverless.com/framework/docs/providers/aws/cli-reference/package)
+_SERVERLESS_RESOLVED = "cloudformation-template-update-stack.json"
+
+# `terraform show -json plan.out > plan.json` (or of a state): the names looked for in a
+# template folder; any other name can be given as a file to --template-dir.
+_TERRAFORM_NAMES = ("plan.json", "tfplan.json", "terraform.json")
+_TERRAFORM_SUFFIX = ".tfplan.json"
+# A plan's JSON carries the configuration, prior state and every change, so it is far larger
+# than the CloudFormation template it is not bound by: 16 MB is thousands of resources, and
+# json.loads of it stays near a second and a few hundred MB.
+MAX_TERRAFORM_JSON_BYTES = 16 * 1024 * 1024
+MAX_TERRAFORM_RESOURCES = 100_000  # resources and modules walked in one file
+# SAM: "The maximum number of applications that can be nested in a serverless application is
+# 200" (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/
+# serverless-sam-template-nested-applications.html); nesting deeper than 5 is not a real project.
+MAX_NESTED_TEMPLATES = 200
+MAX_NESTED_DEPTH = 5
+_MAX_NAME_CHARS = 200  # a function name / address from a file, as kept on a FunctionTarget
 
 LineOf = Callable[[Any, str], "int | None"]
 
@@ -134,7 +156,7 @@ class FunctionTarget:
     template: str  # the template file it comes from
     line: int | None  # 1-based line of the function's definition, for messages
     build_method: str | None = None  # SAM Metadata.BuildMethod, e.g. "rust-cargolambda"
-    framework: str = ""  # "sam" | "cloudformation" | "cdk" | "serverless"
+    framework: str = ""  # "sam" | "cloudformation" | "cdk" | "serverless" | "terraform"
     note: str | None = None  # why runtime / artifact / architecture is unknown or assumed
 
 
@@ -143,7 +165,12 @@ class FunctionTarget:
 
 
 def find_templates(directory: str) -> list[str]:
-    """The template files in `directory`, SAM build output first (it names the built folders)."""
+    """The template files in `directory`, SAM build output first (it names the built folders).
+
+    `directory` may also be one template file (a Terraform JSON of any name): just that file.
+    """
+    if os.path.isfile(directory):
+        return [directory]
     found: list[str] = []
 
     def add(path: str) -> None:
@@ -151,8 +178,19 @@ def find_templates(directory: str) -> list[str]:
             found.append(path)
 
     add(os.path.join(directory, ".aws-sam", "build", "template.yaml"))
-    for name in ("template.yaml", "template.yml", "serverless.yml", "serverless.yaml"):
+    for name in ("template.yaml", "template.yml"):
         add(os.path.join(directory, name))
+    # the resolved template of `serverless package` settles what serverless.yml leaves to deploy
+    # time; serverless.yml is read only without it (both would give the same zip two runtimes)
+    resolved = os.path.join(directory, _SERVERLESS_PACKAGE_DIR, _SERVERLESS_RESOLVED)
+    has_serverless = any(
+        os.path.isfile(os.path.join(directory, name)) for name in ("serverless.yml", "serverless.yaml")
+    )
+    if has_serverless and os.path.isfile(resolved):
+        add(resolved)
+    else:
+        for name in ("serverless.yml", "serverless.yaml"):
+            add(os.path.join(directory, name))
     assemblies = [os.path.join(directory, "cdk.out")]
     if os.path.isfile(os.path.join(directory, "manifest.json")):
         assemblies.append(directory)  # the directory is itself a cloud assembly (cdk.out)
@@ -161,36 +199,80 @@ def find_templates(directory: str) -> list[str]:
         for pattern in ("*.template.json", os.path.join("assembly-*", "*.template.json")):
             for path in sorted(glob.glob(os.path.join(pattern_root, pattern))):
                 add(path)
+    for name in _TERRAFORM_NAMES:
+        add(os.path.join(directory, name))
+    for path in sorted(glob.glob(os.path.join(glob.escape(directory), "*" + _TERRAFORM_SUFFIX))):
+        add(path)
     return found
 
 
-def load_functions(template_path: str) -> list[FunctionTarget]:
-    """Every Lambda function the template declares; TemplateError when it cannot be read."""
-    text = _read_text(template_path)
-    is_json = template_path.lower().endswith(".json")
+def load_functions(template_path: str, project: str | None = None) -> list[FunctionTarget]:
+    """Every Lambda function the template (and the local nested applications it names) declares.
+
+    `project` is the folder paths from the template must stay in (default: the template's
+    own folder); a path leading out of it is a note, never read. Raises TemplateError when
+    the template cannot be read.
+    """
+    if project is None:
+        project = os.path.dirname(template_path) or "."
+    return _load(template_path, project, _Nesting())
+
+
+class _Nesting:
+    """Nested templates loaded so far under one top template: bounded in number and depth."""
+
+    def __init__(self) -> None:
+        self.loaded = 0
+        self.chain: list[str] = []  # real paths of the templates being loaded (cycles)
+
+
+def _load(template_path: str, project: str, nesting: _Nesting) -> list[FunctionTarget]:
+    name = os.path.basename(template_path).lower()
+    is_json = name.endswith(".json")
+    # any other JSON may be a Terraform plan, which is larger than a CloudFormation template
+    cloudformation_json = name.endswith(".template.json") or name == _SERVERLESS_RESOLVED
+    limit = MAX_TERRAFORM_JSON_BYTES if is_json and not cloudformation_json else MAX_TEMPLATE_BYTES
+    text = _read_text(template_path, limit)
     document = _load_json(text, template_path) if is_json else _load_yaml(text, template_path)
     if not isinstance(document, dict):
         kind = "empty" if document is None else f"a {type(document).__name__}, not a mapping"
         raise TemplateError(f"{template_path}:1: cannot parse: the document is {kind}")
+    if is_json and _is_terraform(document):
+        return _terraform_functions(document, template_path, project, text)
+    if is_json and _is_terraform_name(template_path):
+        return []  # a plan.json of some other tool: not a template
+    if limit != MAX_TEMPLATE_BYTES and len(text) > MAX_TEMPLATE_BYTES // 4:
+        size = len(text.encode("utf-8"))  # counted only when it may be over (UTF-8 is <= 4 bytes a character)
+        if size > MAX_TEMPLATE_BYTES:
+            raise TemplateError(_too_large(template_path, size))
     line_of = _json_line_finder(text) if is_json else _yaml_line_of
     if _is_serverless(template_path, document):
         return _serverless_functions(document, template_path, line_of)
-    return _cloudformation_functions(document, template_path, line_of)
+    serverless_package = os.path.basename(template_path) == _SERVERLESS_RESOLVED
+    targets = _cloudformation_functions(document, template_path, line_of, serverless_package)
+    if serverless_package:
+        targets = _serverless_custom_artifacts(targets, template_path)
+    return targets + _nested_functions(document, template_path, project, line_of, nesting)
 
 
-def _read_text(path: str) -> str:
+def _is_terraform_name(path: str) -> bool:
+    name = os.path.basename(path).lower()
+    return name in _TERRAFORM_NAMES or name.endswith(_TERRAFORM_SUFFIX)
+
+
+def _read_text(path: str, limit: int = MAX_TEMPLATE_BYTES) -> str:
     try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):
             raise TemplateError(f"{path}: cannot read: not a regular file")
-        if info.st_size > MAX_TEMPLATE_BYTES:
-            raise TemplateError(_too_large(path, info.st_size))
+        if info.st_size > limit:
+            raise TemplateError(_too_large(path, info.st_size, limit))
         with open(path, "rb") as handle:
-            data = handle.read(MAX_TEMPLATE_BYTES + 1)
+            data = handle.read(limit + 1)
     except OSError as exc:
         raise TemplateError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if len(data) > MAX_TEMPLATE_BYTES:  # grew while we looked
-        raise TemplateError(_too_large(path, None))
+    if len(data) > limit:  # grew while we looked
+        raise TemplateError(_too_large(path, None, limit))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -198,8 +280,10 @@ def _read_text(path: str) -> str:
         raise TemplateError(f"{path}:{line}: cannot parse: not UTF-8 text") from None
 
 
-def _too_large(path: str, size: int | None) -> str:
+def _too_large(path: str, size: int | None, limit: int = MAX_TEMPLATE_BYTES) -> str:
     actual = f" ({size} bytes)" if size is not None else ""
+    if limit != MAX_TEMPLATE_BYTES:
+        return f"{path}: larger than the {limit // (1024 * 1024)} MB read for a Terraform JSON{actual}: not read"
     return (
         f"{path}: larger than CloudFormation's 1 MB limit for a template{actual}: "
         "it cannot deploy, and is not read"
@@ -386,6 +470,29 @@ def _local_path(base: str, value: Any) -> str | None:
     return os.path.normpath(os.path.join(base, value.strip()))
 
 
+def _inside_project(
+    project: str, base: str, value: Any, field: str, notes: list[str]
+) -> str | None:
+    """A local path from an untrusted file, only when it stays inside the project folder.
+
+    An absolute path or a `..` that leads out of `project` (symbolic links followed) is a
+    note: nothing outside the folder the user named is matched or read.
+    """
+    if not isinstance(value, str) or not value.strip():
+        return None
+    if len(value) > MAX_RESOLVED_CHARS or "\x00" in value:
+        notes.append(f"{field} {_shown(value)} is not a usable path")
+        return None
+    path = _local_path(base, value)
+    if path is None:
+        notes.append(f"{field} is not a local path")
+        return None
+    if not _is_within(os.path.realpath(path), os.path.realpath(project)):
+        notes.append(f"{field} {_shown(value)} lies outside the project folder; not read")
+        return None
+    return path
+
+
 def _architecture(value: str | None, notes: list[str]) -> str:
     if value is None:
         return DEFAULT_ARCHITECTURE
@@ -529,7 +636,7 @@ class _CloudFormationScope(_Resolver):
 
 
 def _cloudformation_functions(
-    document: dict, template: str, line_of: LineOf
+    document: dict, template: str, line_of: LineOf, serverless_package: bool = False
 ) -> list[FunctionTarget]:
     base = os.path.dirname(template)
     scope = _CloudFormationScope(document)
@@ -558,7 +665,7 @@ def _cloudformation_functions(
         elif kind == _SAM_FUNCTION:
             artifact = _sam_code(properties, base, scope, notes)
         else:
-            artifact = _lambda_code(properties, metadata, base, scope, notes)
+            artifact = _lambda_code(properties, metadata, base, scope, notes, serverless_package)
         if scope.used_defaults:
             # a note names a handful, each cut short: a Sub may refer to a thousand parameters
             shown = [name[:_SHOWN_CHARS] + ("…" if len(name) > _SHOWN_CHARS else "")
@@ -576,11 +683,13 @@ def _cloudformation_functions(
                 runtime=runtime,
                 architecture=architecture,
                 artifact=artifact,
-                layers=() if is_image else _layers(properties.get("Layers"), resources, base),
+                layers=()
+                if is_image
+                else _layers(properties.get("Layers"), resources, base, serverless_package),
                 template=template,
                 line=line_of(resources, logical_id),
                 build_method=build_method if isinstance(build_method, str) else None,
-                framework=_framework(kind, resource),
+                framework="serverless" if serverless_package else _framework(kind, resource),
             )
         )
     return targets
@@ -663,7 +772,12 @@ def _sam_code(
 
 
 def _lambda_code(
-    properties: dict, metadata: dict, base: str, scope: _CloudFormationScope, notes: list[str]
+    properties: dict,
+    metadata: dict,
+    base: str,
+    scope: _CloudFormationScope,
+    notes: list[str],
+    serverless_package: bool = False,
 ) -> str | None:
     asset = _asset_path(metadata, "Code", base)
     if asset is not None:
@@ -672,6 +786,10 @@ def _lambda_code(
     if code is None:
         notes.append("no Code in the template")
         return None
+    if serverless_package and isinstance(code, dict):
+        packaged = _serverless_packaged(code.get("S3Key"), base)
+        if packaged is not None:
+            return packaged
     if isinstance(code, dict) and not _is_intrinsic(code):
         notes.append(
             "inline code (Code.ZipFile)"
@@ -694,6 +812,58 @@ def _code_path(
     return path
 
 
+def _serverless_packaged(s3_key: Any, base: str) -> str | None:
+    """The zip beside the resolved template that an S3Key of `serverless package` names.
+
+    The key is `serverless/<service>/<stage>/<timestamp>-<date>/<name>.zip` (artifactDirectoryName
+    + the zip's file name, serverless/serverless lib/plugins/aws/package/compile/functions.js);
+    the zip itself stays in the package folder, beside the template. Only the last part is
+    used, and only when it is a plain file name: nothing outside that folder is named.
+    """
+    if not isinstance(s3_key, str) or len(s3_key) > MAX_RESOLVED_CHARS:
+        return None
+    name = s3_key.rsplit("/", 1)[-1]
+    if name in ("", ".", "..") or "\\" in name or "\x00" in name:
+        return None
+    return os.path.join(base, name)
+
+
+def _serverless_custom_artifacts(
+    targets: list[FunctionTarget], resolved: str
+) -> list[FunctionTarget]:
+    """A function with its own `package.artifact` keeps that zip where it is: the S3Key names
+    only its file name (functions.js), so the path comes from serverless.yml, when it agrees."""
+    if all(target.artifact is None or os.path.exists(target.artifact) for target in targets):
+        return targets
+    service_dir = os.path.dirname(os.path.dirname(resolved))
+    declared: dict[str, str] = {}
+    for name in ("serverless.yml", "serverless.yaml"):
+        path = os.path.join(service_dir, name)
+        if os.path.isfile(path):
+            try:
+                functions = load_functions(path)
+            except TemplateError:
+                return targets  # the resolved template stands on its own
+            for function in functions:
+                if function.artifact is not None:
+                    # the logical id: getNormalizedFunctionName + "LambdaFunction" (naming.js)
+                    normalized = function.name.replace("-", "Dash").replace("_", "Underscore")
+                    declared[normalized[:1].upper() + normalized[1:] + "LambdaFunction"] = function.artifact
+            break
+    result = []
+    for target in targets:
+        custom = declared.get(target.name)
+        if (
+            target.artifact is not None
+            and not os.path.exists(target.artifact)
+            and custom is not None
+            and os.path.basename(custom) == os.path.basename(target.artifact)
+        ):
+            target = replace(target, artifact=custom)
+        result.append(target)
+    return result
+
+
 def _asset_path(metadata: dict, asset_property: str, base: str) -> str | None:
     """CDK stages each asset next to the template and names it in the resource's metadata."""
     path = metadata.get("aws:asset:path")
@@ -702,7 +872,9 @@ def _asset_path(metadata: dict, asset_property: str, base: str) -> str | None:
     return _local_path(base, path)
 
 
-def _layers(value: Any, resources: dict, base: str) -> tuple[str, ...]:
+def _layers(
+    value: Any, resources: dict, base: str, serverless_package: bool = False
+) -> tuple[str, ...]:
     layers = []
     for item in value if isinstance(value, list) else []:
         if not (isinstance(item, dict) and isinstance(item.get("Ref"), str)):
@@ -714,10 +886,84 @@ def _layers(value: Any, resources: dict, base: str) -> tuple[str, ...]:
             path = _local_path(base, properties.get("ContentUri"))
         elif layer.get("Type") == _CFN_LAYER:
             path = _asset_path(_mapping(layer.get("Metadata")), "Content", base)
-            path = path or _local_path(base, properties.get("Content"))
+            content = properties.get("Content")
+            if serverless_package and isinstance(content, dict):
+                path = path or _serverless_packaged(content.get("S3Key"), base)
+            path = path or _local_path(base, content)
         if path is not None and path not in layers:
             layers.append(path)
     return tuple(layers)
+
+
+# ---------------------------------------------------------------------------------------------
+# Nested applications (SAM AWS::Serverless::Application, CloudFormation AWS::CloudFormation::Stack)
+
+_SAM_APPLICATION = "AWS::Serverless::Application"
+_CFN_STACK = "AWS::CloudFormation::Stack"
+
+
+def _nested_functions(
+    document: dict, template: str, project: str, line_of: LineOf, nesting: _Nesting
+) -> list[FunctionTarget]:
+    """The functions of the local nested applications / stacks the template names.
+
+    A local `Location` (SAM) or `TemplateURL` (a nested stack) is a file path relative to the
+    template. `sam build` copies each nested template to `.aws-sam/build/<AppId>/template.yaml`
+    with its functions' built folders beside it, and points the built parent's Location there
+    (aws/aws-sam-cli#2531, #2662: ".aws-sam/build/Child/template.yaml",
+    ".aws-sam/build/Child/StockCheckerFunction"); `<AppId>/template.yaml` beside the built
+    parent is also tried when the Location does not lead to a file.
+    """
+    base = os.path.dirname(template)
+    targets: list[FunctionTarget] = []
+    for logical_id, resource in _mapping(document.get("Resources")).items():
+        resource = _mapping(resource)
+        kind = resource.get("Type")
+        if kind not in (_SAM_APPLICATION, _CFN_STACK):
+            continue
+        field = "Location" if kind == _SAM_APPLICATION else "TemplateURL"
+        location = _mapping(resource.get("Properties")).get(field)
+        if not isinstance(location, str) or "://" in location:
+            continue  # the Serverless Application Repository, S3, a URL: not in this project
+        notes: list[str] = []
+        path = _inside_project(project, base, location, field, notes)
+        beside = os.path.join(base, str(logical_id), "template.yaml")
+        if (path is None or not os.path.isfile(path)) and not notes and os.path.isfile(beside):
+            path = beside
+        if path is not None and not os.path.isfile(path):
+            notes.append(f"{field} {_shown(location)} is not a file here (run `sam build`?)")
+            path = None
+        if path is not None:
+            real = os.path.realpath(path)
+            if real == os.path.realpath(template) or real in nesting.chain:
+                notes.append(f"{field} names a template that contains this one; not read again")
+            elif len(nesting.chain) >= MAX_NESTED_DEPTH:
+                notes.append(f"nested more than {MAX_NESTED_DEPTH} levels deep; not read")
+            elif nesting.loaded >= MAX_NESTED_TEMPLATES:
+                notes.append(f"more than {MAX_NESTED_TEMPLATES} nested applications; not read")
+            else:
+                nesting.loaded += 1
+                nesting.chain.append(os.path.realpath(template))
+                try:
+                    targets.extend(_load(path, project, nesting))
+                finally:
+                    nesting.chain.pop()
+                continue
+        # a nested application that is not read: its note is kept on a code-less target
+        targets.append(
+            _target(
+                notes,
+                name=str(logical_id)[:_MAX_NAME_CHARS],
+                runtime=None,
+                architecture=DEFAULT_ARCHITECTURE,
+                artifact=None,
+                layers=(),
+                template=template,
+                line=line_of(_mapping(document.get("Resources")), logical_id),
+                framework="sam" if kind == _SAM_APPLICATION else "cloudformation",
+            )
+        )
+    return targets
 
 
 # ---------------------------------------------------------------------------------------------
@@ -927,6 +1173,178 @@ def _serverless_layer_paths(
 
 
 # ---------------------------------------------------------------------------------------------
+# Terraform: `terraform show -json` of a plan or a state (no HCL is read)
+#
+# The format (https://developer.hashicorp.com/terraform/internals/json-format): a plan has
+# `planned_values.root_module`, a state `values.root_module`; a module has `resources` (each
+# with `address`, `mode`, `type`, `values`) and `child_modules` (each a module, recursively).
+# `format_version` is "1.x": "Reject any input which reports an unsupported major version."
+# Values Terraform knows only after apply are absent from `values` (a plan's after_unknown).
+
+_TF_FUNCTION = "aws_lambda_function"
+_TF_LAYER = "aws_lambda_layer_version"
+_TF_S3_OBJECTS = ("aws_s3_object", "aws_s3_bucket_object")
+
+
+def _is_terraform(document: dict) -> bool:
+    return "format_version" in document and (
+        isinstance(document.get("planned_values"), dict) or isinstance(document.get("values"), dict)
+    )
+
+
+def _terraform_resources(document: dict, template: str) -> list[dict]:
+    """Every managed resource of the root module and its child modules, walked without recursion."""
+    version = document.get("format_version")
+    if not (isinstance(version, str) and version.split(".", 1)[0] == "1"):
+        raise TemplateError(
+            f"{template}:1: cannot parse: Terraform JSON format_version {_shown(version)} "
+            "is not 1.x"
+        )
+    values = document.get("planned_values", document.get("values"))
+    stack = [_mapping(_mapping(values).get("root_module"))]
+    resources: list[dict] = []
+    visited = 0
+    while stack:
+        module = stack.pop()
+        module_resources = module.get("resources")
+        children = module.get("child_modules")
+        for item in module_resources if isinstance(module_resources, list) else []:
+            visited += 1
+            if isinstance(item, dict) and item.get("mode", "managed") == "managed":
+                resources.append(item)
+        for child in reversed(children) if isinstance(children, list) else []:
+            visited += 1
+            if isinstance(child, dict):
+                stack.append(child)
+        if visited > MAX_TERRAFORM_RESOURCES:
+            raise TemplateError(
+                f"{template}:1: more than {MAX_TERRAFORM_RESOURCES} Terraform resources and "
+                "modules: not read"
+            )
+    return resources
+
+
+def _terraform_functions(
+    document: dict, template: str, project: str, text: str
+) -> list[FunctionTarget]:
+    resources = _terraform_resources(document, template)
+    # `filename` is relative to where terraform ran: the plan's JSON is written there
+    base = os.path.dirname(template)
+    line_of = _terraform_line_finder(text)
+    layer_files: dict[str, Any] = {}  # layer version ARN (known in a state) -> its filename
+    s3_sources: dict[str, list[tuple[Any, Any]]] = {}  # key -> [(bucket, local source)]
+    for resource in resources:
+        values = _mapping(resource.get("values"))
+        if resource.get("type") == _TF_LAYER and isinstance(values.get("arn"), str):
+            layer_files[values["arn"]] = values.get("filename")
+        elif resource.get("type") in _TF_S3_OBJECTS and isinstance(values.get("key"), str):
+            s3_sources.setdefault(values["key"], []).append((values.get("bucket"), values.get("source")))
+    targets = []
+    for resource in resources:
+        if resource.get("type") != _TF_FUNCTION:
+            continue
+        values = _mapping(resource.get("values"))
+        address = resource.get("address")
+        name = address if isinstance(address, str) else f"{_TF_FUNCTION}.{resource.get('name')}"
+        notes: list[str] = []
+        is_image = values.get("package_type") == "Image" or values.get("image_uri") is not None
+        runtime = None
+        artifact = None
+        layers: list[str] = []
+        if is_image:
+            notes.append(_image_note("package_type = Image"))
+        else:
+            runtime = _terraform_runtime(values, notes)
+            artifact = _terraform_code(values, base, project, s3_sources, notes)
+            for arn in values.get("layers") or []:
+                if isinstance(arn, str) and arn in layer_files:
+                    layer = _inside_project(project, base, layer_files[arn], "layer filename", notes)
+                    if layer is not None and layer not in layers:
+                        layers.append(layer)
+        targets.append(
+            _target(
+                notes,
+                name=name[:_MAX_NAME_CHARS],
+                runtime=runtime,
+                architecture=_terraform_architecture(values.get("architectures"), notes),
+                artifact=artifact,
+                layers=tuple(layers),
+                template=template,
+                line=line_of(name),
+                framework="terraform",
+            )
+        )
+    return targets
+
+
+def _terraform_runtime(values: dict, notes: list[str]) -> str | None:
+    runtime = values.get("runtime")
+    if runtime is None:
+        notes.append("no runtime in the Terraform JSON (unset, or known only after apply)")
+        return None
+    if not isinstance(runtime, str):
+        notes.append(f"runtime {_shown(runtime)} is not a runtime id")
+        return None
+    return _runtime_id(runtime, "runtime", notes)
+
+
+def _terraform_architecture(value: Any, notes: list[str]) -> str:
+    if value is None:
+        return DEFAULT_ARCHITECTURE  # not set, or known only after apply: Lambda's default
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):
+        return _architecture(value[0][:_SHOWN_CHARS * 2], notes)
+    notes.append(f"architectures cannot be read; assuming {DEFAULT_ARCHITECTURE}")
+    return DEFAULT_ARCHITECTURE
+
+
+def _terraform_code(
+    values: dict,
+    base: str,
+    project: str,
+    s3_sources: dict[str, list[tuple[Any, Any]]],
+    notes: list[str],
+) -> str | None:
+    filename = values.get("filename")
+    if isinstance(filename, str) and filename:
+        return _inside_project(project, base, filename, "filename", notes)
+    key = values.get("s3_key")
+    if isinstance(key, str):
+        # the zip uploaded by an aws_s3_object of the same plan (same key, and bucket when known)
+        bucket = values.get("s3_bucket")
+        sources = [
+            source
+            for object_bucket, source in s3_sources.get(key, [])
+            if bucket is None or object_bucket is None or object_bucket == bucket
+        ]
+        if len(sources) == 1 and isinstance(sources[0], str):
+            return _inside_project(project, base, sources[0], "aws_s3_object source", notes)
+        notes.append("the code is in S3 (s3_bucket/s3_key), uploaded by nothing in this plan")
+        return None
+    notes.append("no filename or s3_key in the Terraform JSON (known only after apply?)")
+    return None
+
+
+_TF_ADDRESS = re.compile(r'"address"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def _terraform_line_finder(text: str) -> Callable[[str], int | None]:
+    """The line of each resource's `"address": "…"` in the values part (one pass, as for JSON)."""
+    start = text.find('"planned_values"')
+    if start < 0:
+        start = max(text.find('"values"'), 0)
+    first_at: dict[str, int] = {}
+    for match in _TF_ADDRESS.finditer(text, start):
+        first_at.setdefault(match.group(1), match.start())
+    line_starts = [0] + [index + 1 for index, char in enumerate(text) if char == "\n"]
+
+    def line_of(address: str) -> int | None:
+        position = first_at.get(json.dumps(address)[1:-1])
+        return None if position is None else bisect.bisect_right(line_starts, position)
+
+    return line_of
+
+
+# ---------------------------------------------------------------------------------------------
 # Matching artifacts to functions
 
 
@@ -1026,11 +1444,13 @@ def _targets_in(search_dirs: Sequence[str]) -> list[FunctionTarget]:
     seen: set[str] = set()
     targets: list[FunctionTarget] = []
     for directory in search_dirs:
+        # the folder the user named bounds every path a template gives (a file: its folder)
+        project = (os.path.dirname(directory) or ".") if os.path.isfile(directory) else directory
         for template in find_templates(directory):
             key = os.path.realpath(template)
             if key not in seen:
                 seen.add(key)
-                targets.extend(load_functions(template))
+                targets.extend(load_functions(template, project))
     return targets
 
 
