@@ -7,6 +7,7 @@ import posixpath
 from collections.abc import Callable
 
 from lambda_glibc_gate import advice, checks, loaders, runtimes
+from lambda_glibc_gate.binary_facts import glibc_required, toolchain_of, versions_required
 from lambda_glibc_gate.collect import Collected
 from lambda_glibc_gate.report import ArtifactReport, BinaryReport, Finding, severity_rank
 from lambda_glibc_gate.resolve import LAYER_ROOT, TASK_ROOT, Filesystem, Tree, load_trees, roots_of
@@ -117,7 +118,7 @@ def _judge_binary(
 ) -> tuple[BinaryReport, list[Finding]]:
     """Findings for one ELF file: as exec sees it, then as ld.so loads it in each context."""
     package = collected.packages.owner(member) if collected.packages is not None else None
-    toolchain = checks.toolchain_of(member, info, build_method)
+    toolchain = toolchain_of(member, info, build_method)
     target = checks.for_member(target, member)
     shown = safe_name(member)
     findings: list[Finding] = []
@@ -167,9 +168,9 @@ def _binary_report(member: str, info, collected: Collected, build_method: str | 
         interpreter=info.interpreter,
         static=info.static,
         needed=info.needed,
-        glibc_required=checks.glibc_required(info),
-        toolchain=checks.toolchain_of(member, info, build_method),
-        versions_required=checks.versions_required(info),
+        glibc_required=glibc_required(info),
+        toolchain=toolchain_of(member, info, build_method),
+        versions_required=versions_required(info),
         package=package.describe() if package is not None else None,
         result=result,
     )
