@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pytest
 from helpers import elf_fixture, write_zip
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lambda_glibc_gate import templates
 from lambda_glibc_gate.scan import ScanOptions, scan
@@ -391,3 +393,59 @@ def test_nesting_cycles_depth_and_count_are_bounded(tmp_path, monkeypatch):
     write(tmp_path / "many" / "child.yaml", CHILD)
     loaded = load_functions(str(write(tmp_path / "many" / "template.yaml", "Resources:\n" + apps)))
     assert [t.name for t in loaded] == ["Fn", "Fn", "App2"] and "more than 2 nested" in loaded[2].note
+
+
+def test_a_terraform_json_of_any_name_given_as_the_template_dir(tmp_path):
+    # GIVEN `terraform show -json plan.out > infra/prod-plan.json`, named on the command line
+    project = copy(TERRAFORM, tmp_path)
+    given = project / "prod-plan.json"
+    (project / "plan.json").rename(given)
+    (project / "build").mkdir()
+    worker = write_zip(project / "build" / "worker.zip", {"bootstrap": elf_fixture("hello-glibc2.34-aarch64")})
+    # WHEN the file is the template dir
+    report = auto([worker], given)
+    # THEN its functions are matched, paths relative to its folder
+    (artifact,) = report.artifacts
+    assert (artifact.runtime, artifact.architecture) == ("provided.al2023", "arm64")
+    assert report.verdict == "pass"
+
+
+def test_the_serverless_package_folder_alone_and_a_config_that_is_not_yaml(tmp_path):
+    # serverless.ts cannot be read, its resolved template can; and .serverless given as the folder
+    project = copy(SLS_PACKAGE, tmp_path)
+    (project / "serverless.yml").rename(project / "serverless.ts")
+    resolved = str(project / ".serverless" / RESOLVED.name)
+    assert find_templates(str(project)) == [resolved]
+    assert find_templates(str(project / ".serverless")) == [resolved]
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=12,
+)
+FUNCTION_VALUES = st.dictionaries(
+    st.sampled_from(["runtime", "architectures", "filename", "s3_key", "s3_bucket", "layers", "package_type"]),
+    JSON_VALUES | st.sampled_from(["python3.12", "../x.zip", "/abs.zip", "fn.zip", ["arm64"], "Image"]),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    values=FUNCTION_VALUES,
+    junk=JSON_VALUES,
+    where=st.sampled_from(["planned_values", "values"]),
+    nest=st.booleans(),
+)
+def test_any_terraform_json_gives_targets_or_a_template_error(tmp_path, values, junk, where, nest):
+    function = {"address": "aws_lambda_function.f", "type": "aws_lambda_function", "values": values}
+    module = {"resources": [function, junk], "child_modules": [junk, {"resources": [function]}] if nest else junk}
+    path = write(tmp_path / "plan.json", json.dumps({"format_version": "1.2", where: {"root_module": module}}))
+    try:
+        targets = load_functions(str(path))
+    except TemplateError as error:
+        assert str(error).startswith(str(path))
+        return
+    for target in targets:
+        assert target.architecture in templates.ARCHITECTURES
+        assert target.artifact is None or target.artifact.startswith(str(tmp_path))

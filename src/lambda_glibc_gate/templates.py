@@ -181,16 +181,15 @@ def find_templates(directory: str) -> list[str]:
     for name in ("template.yaml", "template.yml"):
         add(os.path.join(directory, name))
     # the resolved template of `serverless package` settles what serverless.yml leaves to deploy
-    # time; serverless.yml is read only without it (both would give the same zip two runtimes)
+    # time (and is there for serverless.ts / .js too); serverless.yml is read only without it
+    # (both would give the same zip two runtimes)
     resolved = os.path.join(directory, _SERVERLESS_PACKAGE_DIR, _SERVERLESS_RESOLVED)
-    has_serverless = any(
-        os.path.isfile(os.path.join(directory, name)) for name in ("serverless.yml", "serverless.yaml")
-    )
-    if has_serverless and os.path.isfile(resolved):
+    if os.path.isfile(resolved):
         add(resolved)
     else:
         for name in ("serverless.yml", "serverless.yaml"):
             add(os.path.join(directory, name))
+    add(os.path.join(directory, _SERVERLESS_RESOLVED))  # the directory is itself .serverless
     assemblies = [os.path.join(directory, "cdk.out")]
     if os.path.isfile(os.path.join(directory, "manifest.json")):
         assemblies.append(directory)  # the directory is itself a cloud assembly (cdk.out)
@@ -1256,7 +1255,8 @@ def _terraform_functions(
         else:
             runtime = _terraform_runtime(values, notes)
             artifact = _terraform_code(values, base, project, s3_sources, notes)
-            for arn in values.get("layers") or []:
+            arns = values.get("layers")
+            for arn in arns if isinstance(arns, list) else []:
                 if isinstance(arn, str) and arn in layer_files:
                     layer = _inside_project(project, base, layer_files[arn], "layer filename", notes)
                     if layer is not None and layer not in layers:
