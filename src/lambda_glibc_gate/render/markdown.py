@@ -16,6 +16,7 @@ from typing import Protocol
 
 from lambda_glibc_gate import __version__
 from lambda_glibc_gate import text as untrusted
+from lambda_glibc_gate.demangle import readable
 from lambda_glibc_gate.report import ArtifactReport, Finding, Report, severity_rank
 from lambda_glibc_gate.suppress import stale_message
 
@@ -278,7 +279,8 @@ def _group_detail(group: _Group, fail_on: str, code_limit: int) -> str:
             listed.append(f"… and {count - MAX_FILES_LISTED} more (the JSON report lists all)")
         body += ["", f"The {count} files:", "", fenced("\n".join(listed))]
     if finding.symbols:
-        shown = [_visible(s, 200) for s in finding.symbols[:MAX_SYMBOLS]]
+        # C++ / Rust names readable first, the mangled name@VERSION kept beside them
+        shown = [_visible(readable(s), 400) for s in finding.symbols[:MAX_SYMBOLS]]
         more = len(finding.symbols) - len(shown)
         if more:
             shown.append(f"… and {more} more (the JSON report lists all)")
