@@ -274,7 +274,7 @@ def test_json_size_caps(tmp_path):
     big = tmp_path / "plan.json"
     with open(big, "wb") as handle:
         handle.truncate(templates.MAX_TERRAFORM_JSON_BYTES + 1)
-    with pytest.raises(TemplateError, match="16 MB read for a Terraform JSON"):
+    with pytest.raises(TemplateError, match="8 MB read for a Terraform JSON"):
         load_functions(str(big))
     # a CDK template keeps CloudFormation's 1 MB, before and after it is parsed
     cdk = tmp_path / "Stack.template.json"
@@ -285,6 +285,11 @@ def test_json_size_caps(tmp_path):
     stack = write(tmp_path / "stack.json", json.dumps({"Resources": {}, "Description": "x" * (2 << 20)}))
     with pytest.raises(TemplateError, match="CloudFormation's 1 MB limit"):
         load_functions(str(stack))
+
+    # objects and arrays are counted before they are built: Python makes each 20-60 bytes
+    bomb = write(tmp_path / "tfplan.json", '{"format_version": "1.2", "values": {"x": [' + "[]," * 500_000 + "[]]}}")
+    with pytest.raises(TemplateError, match="more than 400000 JSON objects and arrays"):
+        load_functions(str(bomb))
 
 
 # --- SAM nested applications ------------------------------------------------------------------

@@ -65,9 +65,11 @@ _SERVERLESS_RESOLVED = "cloudformation-template-update-stack.json"
 _TERRAFORM_NAMES = ("plan.json", "tfplan.json", "terraform.json")
 _TERRAFORM_SUFFIX = ".tfplan.json"
 # A plan's JSON carries the configuration, prior state and every change, so it is far larger
-# than the CloudFormation template it is not bound by: 16 MB is thousands of resources, and
-# json.loads of it stays near a second and a few hundred MB.
-MAX_TERRAFORM_JSON_BYTES = 16 * 1024 * 1024
+# than the CloudFormation template it is not bound by: 8 MB is a couple of thousand resources.
+# Python objects cost 10-30x their JSON text (16 MB of `{},` peaked at 507 MB), so objects
+# and arrays are counted before parsing too: a hostile 8 MB file stays near 150 MB and a second.
+MAX_TERRAFORM_JSON_BYTES = 8 * 1024 * 1024
+MAX_JSON_CONTAINERS = 400_000  # `{` and `[` in one file (strings' too); real JSON has 1 per 30-100 bytes
 MAX_TERRAFORM_RESOURCES = 100_000  # resources and modules walked in one file
 # SAM: "The maximum number of applications that can be nested in a serverless application is
 # 200" (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/
@@ -290,6 +292,8 @@ def _too_large(path: str, size: int | None, limit: int = MAX_TEMPLATE_BYTES) -> 
 
 
 def _load_json(text: str, path: str) -> Any:
+    if text.count("{") + text.count("[") > MAX_JSON_CONTAINERS:  # an upper bound, counted in C
+        raise TemplateError(f"{path}:1: cannot parse: more than {MAX_JSON_CONTAINERS} JSON objects and arrays")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
