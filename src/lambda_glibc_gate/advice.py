@@ -423,7 +423,7 @@ def exec_bit_fix() -> Fix:
 def arch_fixes(toolchain: str, binary_arch: str, function_arch: str, glibc: str) -> tuple[Fix, ...]:
     fixes = (
         [Fix(f"Or run the function on {binary_arch}", f"Architectures: [{binary_arch}]", "yaml")]
-        if binary_arch in RUST_TRIPLE
+        if binary_arch in RUST_TRIPLE and binary_arch != function_arch  # not for a FreeBSD build of x86_64
         else []
     )
     build = {

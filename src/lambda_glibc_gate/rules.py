@@ -1,6 +1,6 @@
 """The rule catalogue: one entry per stable rule id, shared by SARIF, the docs and renderers.
 
-The severity here is each rule's default; checks.py may raise or lower a single finding
+The severity here is each rule's default; checks/ may raise or lower a single finding
 (e.g. a libstdc++ tag that only some AL2023 images lack is a warning).
 """
 

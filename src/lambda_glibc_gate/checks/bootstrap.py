@@ -7,6 +7,7 @@ from __future__ import annotations
 from lambda_glibc_gate import advice
 from lambda_glibc_gate.checks.target import Target
 from lambda_glibc_gate.report import Finding
+from lambda_glibc_gate.text import shell_word
 
 
 def check_bootstrap(
@@ -103,7 +104,7 @@ def check_bootstrap_program(member: str, head: bytes, interpreter_status) -> lis
                 fixes=(
                     advice.Fix(
                         "Start the script with the interpreter that runs it",
-                        f"sed -i '1i #!/bin/sh' {member}",
+                        f"sed -i '1i #!/bin/sh' {shell_word(member)}",
                     ),
                 ),
             )
@@ -117,7 +118,9 @@ def check_bootstrap_program(member: str, head: bytes, interpreter_status) -> lis
                 f"{member} starts with a shebang that ends in CR (Windows line endings): Lambda fails "
                 "with `no such file or directory`",
                 member=member,
-                fixes=(advice.Fix("Convert the script to Unix line endings", f"sed -i 's/\\r$//' {member}"),),
+                fixes=(
+                    advice.Fix("Convert the script to Unix line endings", f"sed -i 's/\\r$//' {shell_word(member)}"),
+                ),
             )
         ]
     interpreter = shebang_interpreter(head) or ""
@@ -144,6 +147,6 @@ def check_bootstrap_program(member: str, head: bytes, interpreter_status) -> lis
             "runtime's image: Lambda fails with `no such file or directory` when it starts it",
             member=member,
             required=interpreter,
-            fixes=(advice.Fix("Use an interpreter the image has", f"sed -i '1s|.*|#!/bin/sh|' {member}"),),
+            fixes=(advice.Fix("Use an interpreter the image has", f"sed -i '1s|.*|#!/bin/sh|' {shell_word(member)}"),),
         )
     ]
