@@ -174,3 +174,15 @@ def test_random_names_never_raise_and_stay_bounded():
         assert out is None or (out.isprintable() and "`" not in out)
     assert worst < 0.5
     assert demangle("_ZN3fooEv" + "x" * MAX_SYMBOL) is None  # too long to be read
+
+
+def test_messages_name_the_cxx_symbol_readably_in_every_format(capsys):
+    path = str(FIXTURES / CXX)
+    shown = "std::condition_variable::wait(std::unique_lock<std::mutex>&)` (`_ZNSt18condition…`)"
+    assert main(["scan", path, "--runtime", "provided.al2"]) == 1
+    assert shown in capsys.readouterr().out
+    assert main(["scan", path, "--runtime", "provided.al2", "--format", "json"]) == 1
+    messages = [f["message"] for a in json.loads(capsys.readouterr().out)["artifacts"] for f in a["findings"]]
+    assert any(shown in message for message in messages)
+    assert main(["scan", path, "--runtime", "provided.al2", "--format", "sarif"]) == 1
+    assert "std::condition_variable::wait(" in capsys.readouterr().out

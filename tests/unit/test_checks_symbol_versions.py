@@ -87,7 +87,8 @@ def test_glibcxx_3_4_30_on_al2023_explains_the_lagging_images():
     (finding,) = judged(elf("cxx_condvar-glibcxx3.4.30-x86_64"))
     assert finding.rule == "libstdcxx-too-new" and finding.severity == "error"
     assert finding.message.startswith(
-        "bootstrap needs GLIBCXX_3.4.30 (`_ZNSt18condition_variable4waitERSt11unique_lockISt5mutexE`), "
+        "bootstrap needs GLIBCXX_3.4.30 (`std::condition_variable::wait(std::unique_lock<std::mutex>&)` "
+        "(`_ZNSt18condition…`)), "
         "but provided.al2023 has GLIBCXX_3.4.29, CXXABI_1.3.13, GCC_7.0.0. Amazon Linux 2023's repository"
     )
     assert finding.message.endswith("pass --glibcxx 3.4.33")

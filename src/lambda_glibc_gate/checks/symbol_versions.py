@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from lambda_glibc_gate import advice
 from lambda_glibc_gate.checks.target import Target
+from lambda_glibc_gate.demangle import in_message
 from lambda_glibc_gate.elf import ElfInfo, VersionNeed
 from lambda_glibc_gate.report import Finding
 from lambda_glibc_gate.resolve import Resolution
@@ -159,7 +160,8 @@ _TAG_MEANING = {"GLIBC_ABI_DT_RELR": "packed relative relocations from linking w
 
 
 def _needs_phrase(failing: list[tuple[VersionNeed, str]], shown: int = SYMBOLS_IN_MESSAGE) -> str:
-    """ "GLIBC_2.38 (`strlcpy`, `__isoc23_strtol`), GLIBC_2.36 (`arc4random`) and 4 more", newest first."""
+    """ "GLIBC_2.38 (`strlcpy`, `__isoc23_strtol`), GLIBC_2.36 (`arc4random`) and 4 more", newest first;
+    `std::thread::join()` (`_ZNSt6thread4joinEv`) for a C++ or Rust name."""
     parts = []
     budget = shown
     hidden = 0
@@ -169,7 +171,8 @@ def _needs_phrase(failing: list[tuple[VersionNeed, str]], shown: int = SYMBOLS_I
         budget -= len(names)
         hidden += count - len(names)
         if names:
-            parts.append(f"{need.version} (" + ", ".join(f"`{n}`" for n in names) + ")")
+            # C++ / Rust names readable first (demangle.in_message); _symbols keeps them mangled
+            parts.append(f"{need.version} (" + ", ".join(in_message(n) for n in names) + ")")
         elif need.version in _TAG_MEANING:
             parts.append(f"{need.version} ({_TAG_MEANING[need.version]})")
         else:
