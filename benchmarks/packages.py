@@ -126,6 +126,19 @@ def huge_package(copies: int = 4) -> Package:
     return _write(path, entries(), compresslevel=1)
 
 
+def big_member_package(megabytes: int = 200) -> Package:
+    """One ELF executable of `megabytes` MB (a real one, padded): the memory of its largest member."""
+    path = CACHE / f"member-{megabytes}mb.zip"
+    if path.exists():
+        return describe(path)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    print(f"building {path} ...", flush=True)
+    head = (FIXTURES / "hello-glibc2.34-x86_64").read_bytes()
+    pad = megabytes * 2**20 - len(head)
+    data = head + bytes(range(256)) * (pad // 256)
+    return _write(path, [("bootstrap", 0o755, data)], compresslevel=1)
+
+
 def _small_pool() -> tuple[list[tuple[str, int, bytes]], list[tuple[str, int, bytes]]]:
     """(ELF files, other files) to draw small functions from: numpy's pieces and the fixtures."""
     numpy_wheel = next(path for path in wheels() if path.name.startswith("numpy-"))

@@ -1,21 +1,28 @@
 """The benchmark: lambda-glibc-gate against the shell approach and the decompression floor.
 
     python benchmarks/run.py [--repeat 5] [--repeat-small 3] [--small 200] [--workers N]
+                             [--skip-small] [--skip-huge]
 
 Builds (once, cached in benchmarks/.cache/) a large python3.12 package with numpy, pandas and
-pyarrow, and many small functions; then times, each --repeat times, and prints medians:
+pyarrow, many small functions, and for the memory checks a 1 GB package (4 copies of the large
+one) and one with a single 200 MB ELF member; then times, each --repeat times, and prints medians:
   a. lambda-glibc-gate scan --format json (a subprocess, and in this process)
   b. the blog-post shell approach (shell_approach.sh: unzip, file, objdump -T, grep GLIBC_)
-  c. the floor: decompressing only the ELF members: as a program (zipfile, finding the ELF members
-     itself), and in this process (zipfile; raw zlib; zlib-ng and isal when installed)
+  c. the floor: decompressing only the ELF members: as a program that finds the ELF members itself
+     (zipfile; raw inflate with the fastest zlib installed, on 1 core and on --workers cores), and
+     in this process (zipfile; raw zlib; zlib-ng and isal when installed; the fastest on 1 core
+     and on --workers processes)
 with the ratios a/b and a/c and the peak RSS of (a): the largest sum over the process and its
 workers seen at one moment (sampled every 5 ms), and each process's own peak summed (a bound).
+The last line of the large package's table is the goal: the scan within 20% of the floor on
+--workers cores, its processes' peaks summed under 150 MB.
 Needs network access once (pip download), then runs offline.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import shutil
 import sys
@@ -51,7 +58,7 @@ def in_process_scan(paths: list[Path]) -> None:
     report.dumps()
 
 
-def floors(paths: list[Path], repeat: int) -> list[measure.Timing]:
+def floors(paths: list[Path], repeat: int, workers: int) -> list[measure.Timing]:
     members = {path: floor.elf_members(path) for path in paths}  # chosen before the clock
     timings = [
         measure.run_call("c. zipfile, ELF members read and discarded",
@@ -63,6 +70,13 @@ def floors(paths: list[Path], repeat: int) -> list[measure.Timing]:
         timings.append(measure.run_call(
             f"c. raw {name}, bounded output",
             lambda module=module: [floor.raw_floor(p, m, module) for p, m in members.items()], repeat))
+    if workers > 1 and len(paths) == 1:
+        name = "zlib-ng" if floor.FASTEST is not zlib else "zlib"
+        with multiprocessing.get_context("fork").Pool(workers) as pool:  # started before the clock
+            timings.append(measure.run_call(
+                f"c. raw {name}, {workers} processes, bounded output",
+                lambda: [floor.raw_floor_parallel(p, m, floor.FASTEST, workers, pool) for p, m in members.items()],
+                repeat))
     return timings
 
 
@@ -86,15 +100,23 @@ def workload(title: str, paths: list[Path], repeat: int, workers: int) -> None:
                                        ["bash", str(SHELL), *map(str, paths)], repeat))
     # Like for like with the scanner's subprocess: the same interpreter start-up, and it finds
     # the ELF members itself.
+    program = [sys.executable, str(HERE / "floor.py")]
     timings.append(measure.run_command("c. zipfile floor as a program (python floor.py)",
-                                       [sys.executable, str(HERE / "floor.py"), *map(str, paths)], repeat))
-    timings += floors(paths, repeat)
+                                       [*program, "--zipfile", *map(str, paths)], repeat))
+    inflate = "zlib-ng" if floor.FASTEST is not zlib else "zlib"
+    timings.append(measure.run_command(f"c. {inflate} floor as a program, 1 core",
+                                       [*program, *map(str, paths)], repeat, memory=True))
+    if workers > 1 and len(paths) == 1:
+        timings.append(measure.run_command(f"c. {inflate} floor as a program, {workers} cores",
+                                           [*program, "--processes", str(workers), *map(str, paths)],
+                                           repeat, memory=True))
+    timings += floors(paths, repeat, workers)
     _print(timings)
 
 
-def memory_only(package: packages.Package) -> None:
+def memory_only(package: packages.Package, what: str) -> None:
     print(f"\n== memory: {package.path.name}, {package.members} members, {package.elf_members} ELF, "
-          f"{package.unzipped / 1e6:.0f} MB unzipped (the largest ELF member is the same as above)")
+          f"{package.unzipped / 1e6:.0f} MB unzipped ({what})")
     timing = measure.run_command("a. lambda-glibc-gate scan (subprocess)", scanner_command([package.path]), 1,
                                  memory=True)
     print(f"{timing.label}  {timing.median:.3f}s  peak RSS {timing.peak_rss / 2**20:.1f} MB "
@@ -113,11 +135,22 @@ def _print(timings: list[measure.Timing]) -> None:
     shell = next(t for t in timings if t.label.startswith("b."))
     program = next(t for t in timings if t.label.startswith("c. zipfile floor as a program"))
     in_process = next(t for t in timings if t.label.startswith("a. scan() in process"))
-    floor_in_process = [t for t in timings if t.label.startswith("c.") and t is not program]
+    floor_in_process = [t for t in timings if t.label.startswith("c.") and "as a program" not in t.label]
     print(f"-> a (subprocess) is {shell.median / scanner:.1f}x faster than b; "
           f"a / c as programs = {scanner / program.median:.2f}; in process: "
           + "; ".join(f"a / {t.label[3:].split(',')[0]} = {in_process.median / t.median:.2f}"
                       for t in floor_in_process))
+    cores = [t for t in timings if t.label.startswith("c.") and "floor as a program," in t.label]
+    if len(cores) == 2:
+        one, many = cores
+        peak = timings[0].peak_rss_bound or 0
+        goal = many.median * 1.2
+        print(f"-> floors as programs: {one.median:.2f}s on 1 core, {many.median:.2f}s on "
+              f"{many.label.rsplit(', ', 1)[1]}; the scan {scanner:.2f}s is "
+              f"{scanner / many.median:.2f}x the {many.label.rsplit(', ', 1)[1]} floor "
+              f"({'within' if scanner <= goal else 'above'} its +20%, {goal:.2f}s); peak memory "
+              f"summed over its processes {peak / 2**20:.0f} MB "
+              f"({'under' if peak < 150 * 2**20 else 'not under'} 150 MB)")
 
 
 def main() -> int:
@@ -128,26 +161,32 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=default_workers(),
                         help="processes for collect_many (default: the available cores)")
     parser.add_argument("--skip-huge", action="store_true", help="skip the 1 GB memory check")
+    parser.add_argument("--skip-small", action="store_true", help="skip the small functions")
     args = parser.parse_args()
     for tool in ("unzip", "file", "objdump"):
         if shutil.which(tool) is None:
             return f"{tool} is needed for the shell approach (b); install binutils, unzip, file"
     large = packages.large_package()
-    small = packages.small_packages(args.small)
+    small = [] if args.skip_small else packages.small_packages(args.small)
     huge = None if args.skip_huge else packages.huge_package()
+    big_member = None if args.skip_huge else packages.big_member_package()
     faster = [name for name, _ in floor.faster_zlibs()]
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {args.workers} workers; "
           f"inflate: {'zlib-ng' if archive._fast_zlib is not zlib else 'zlib'} in the scanner; "
           f"faster zlibs installed: {', '.join(faster) or 'none'}")
     print(f"large: {large.path.name}: {large.members} members, {large.elf_members} ELF, "
           f"{large.unzipped / 1e6:.0f} MB unzipped, {large.zipped / 1e6:.0f} MB zipped")
-    print(f"small: {len(small)} zips, {sum(p.elf_members for p in small)} ELF members, "
-          f"{sum(p.unzipped for p in small) / len(small) / 1e6:.1f} MB unzipped each on average")
+    if small:
+        print(f"small: {len(small)} zips, {sum(p.elf_members for p in small)} ELF members, "
+              f"{sum(p.unzipped for p in small) / len(small) / 1e6:.1f} MB unzipped each on average")
     workload(f"large package, {args.repeat} runs each", [large.path], args.repeat, args.workers)
-    workload(f"{len(small)} small functions, {args.repeat_small} runs each", [p.path for p in small],
-             args.repeat_small, args.workers)
+    if small:
+        workload(f"{len(small)} small functions, {args.repeat_small} runs each", [p.path for p in small],
+                 args.repeat_small, args.workers)
     if huge is not None:
-        memory_only(huge)
+        memory_only(huge, "the largest ELF member is the same as above")
+    if big_member is not None:
+        memory_only(big_member, "one ELF member: held whole while it is parsed")
     return 0
 
 

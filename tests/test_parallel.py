@@ -8,7 +8,7 @@ import pytest
 from helpers import REGULAR, elf_fixture
 
 from lambda_glibc_gate.archive import Limits
-from lambda_glibc_gate.collect import SPOOL_FROM, Collected, collect
+from lambda_glibc_gate.collect import Collected, collect
 from lambda_glibc_gate.parallel import WORKER_BASE, collect_many, default_workers, estimated_memory
 from lambda_glibc_gate.resolve import TASK_ROOT
 
@@ -118,9 +118,8 @@ def test_memory_estimate_of_what_cannot_be_sized_is_the_worst_case(tmp_path):
     limits = Limits()
     broken = tmp_path / "broken.zip"
     broken.write_bytes(b"PK\x03\x04" + bytes(100))
-    worst = WORKER_BASE + min(limits.max_member_bytes, SPOOL_FROM)  # larger members are spooled
-    assert estimated_memory(str(broken)) == worst
-    assert estimated_memory(str(tmp_path / "gone.zip")) == worst
+    assert estimated_memory(str(broken)) == WORKER_BASE + limits.max_member_bytes
+    assert estimated_memory(str(tmp_path / "gone.zip")) == WORKER_BASE + limits.max_member_bytes
 
 
 def test_a_fifo_among_many_artifacts_never_blocks_the_sizing(tmp_path):
@@ -195,10 +194,25 @@ def many_members(tmp_path):
     return str(path)
 
 
+@pytest.fixture
+def whole_scan_memory(monkeypatch):
+    """The split leaves room for this process's memory (SCAN_MEMORY): pytest's is not a scan's."""
+    from lambda_glibc_gate import parallel
+
+    monkeypatch.setattr(parallel, "SCAN_MEMORY", 2**40)
+
+
 @pytest.mark.parametrize("workers", [2, 3])
-@pytest.mark.parametrize("budget", [1, 2**40])  # one run at a time; no limit
-def test_one_artifact_read_by_workers_gives_the_same_facts(many_members, workers, budget):
-    from lambda_glibc_gate.parallel import read_in_workers
+@pytest.mark.parametrize("room", [2**20, 2**40])  # about one run at a time; no limit
+def test_one_artifact_read_by_workers_gives_the_same_facts(many_members, workers, room, whole_scan_memory):
+    import zipfile
+
+    from lambda_glibc_gate.parallel import LISTING_PER_MEMBER, read_in_workers
+
+    with zipfile.ZipFile(many_members) as archive:
+        listed = archive.infolist()
+    largest = max(info.file_size for info in listed)
+    budget = workers * (WORKER_BASE + LISTING_PER_MEMBER * len(listed)) + largest + room
 
     runs = []
 
@@ -217,16 +231,19 @@ def test_one_artifact_read_by_workers_gives_the_same_facts(many_members, workers
     assert any(f.rule == "malformed-elf" for f in serial.findings) and len(serial.tree.elves) > 20
 
 
-def test_a_small_artifact_alone_is_read_in_this_process(many_members):
+def test_a_small_artifact_alone_is_read_in_this_process(many_members, whole_scan_memory):
     from lambda_glibc_gate.archive import open_artifact
     from lambda_glibc_gate.parallel import read_in_workers
 
     with open_artifact(many_members) as artifact:
         assert read_in_workers(artifact, list(artifact.members()), workers=2) is None  # below SPLIT_FROM
         assert read_in_workers(artifact, list(artifact.members()), workers=1, split_from=0) is None
+        # the workers' bases and the largest member do not fit in the budget
+        assert read_in_workers(artifact, list(artifact.members()), workers=2, split_from=0,
+                               memory_budget=2 * WORKER_BASE) is None
 
 
-def test_a_large_artifact_alone_is_split_by_collect_many(many_members, monkeypatch):
+def test_a_large_artifact_alone_is_split_by_collect_many(many_members, monkeypatch, whole_scan_memory):
     """collect_many of one artifact on several cores reads it in runs (the threshold lowered)."""
     from lambda_glibc_gate import parallel
 
@@ -238,15 +255,3 @@ def test_a_large_artifact_alone_is_split_by_collect_many(many_members, monkeypat
     assert calls and calls[0] > 1
     assert facts(got) == facts(collect(many_members, TASK_ROOT))
 
-
-def test_members_parsed_from_a_temporary_file_give_the_same_facts(many_members, monkeypatch):
-    """Every member spooled (SPOOL_FROM lowered to 1 byte): the same facts as held in memory,
-    read here and by workers."""
-    from lambda_glibc_gate import collect as collect_module
-    from lambda_glibc_gate.parallel import read_in_workers
-
-    in_memory = facts(collect(many_members, TASK_ROOT))
-    monkeypatch.setattr(collect_module, "SPOOL_FROM", 1)
-    assert facts(collect(many_members, TASK_ROOT)) == in_memory
-    split = lambda artifact, members: read_in_workers(artifact, members, 2, split_from=0)  # noqa: E731
-    assert facts(collect(many_members, TASK_ROOT, split)) == in_memory

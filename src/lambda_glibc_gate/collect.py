@@ -3,10 +3,11 @@ kept, nothing extracted. The judgement (judge.py) may run on them once per funct
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from lambda_glibc_gate.archive import UsageError, open_artifact, safe_name
-from lambda_glibc_gate.elf import MalformedElf, read_elf
+from lambda_glibc_gate.archive import Artifact, Member, UsageError, open_artifact, safe_name
+from lambda_glibc_gate.elf import ElfInfo, MalformedElf, read_elf
 from lambda_glibc_gate.report import Finding
 from lambda_glibc_gate.resolve import Filesystem, Tree
 
@@ -27,8 +28,28 @@ class Collected:
     unpacked_size: int = 0
 
 
-def collect(path: str, mount: str) -> Collected:
-    """Read an artifact once: every ELF parsed, modes and metadata kept, nothing extracted."""
+@dataclass
+class Part:
+    """What reading some of an artifact's members found: their ELF files parsed, bootstrap's
+    first bytes, malformed-elf findings, and (read in a worker) the reader's problems, each as
+    the call that reported it, replayed in order on the artifact that merges the parts."""
+
+    elves: dict[str, ElfInfo] = field(default_factory=dict)
+    heads: dict[str, bytes] = field(default_factory=dict)
+    malformed: list[Finding] = field(default_factory=list)
+    reports: list[tuple[tuple, dict]] = field(default_factory=list)
+
+
+# read_parts(artifact, members) -> the Parts of those members, in their order (each part a run
+# of consecutive members), or None to read them here.
+ReadParts = Callable[[Artifact, list[Member]], "list[Part] | None"]
+
+
+def collect(path: str, mount: str, read_parts: ReadParts | None = None) -> Collected:
+    """Read an artifact once: every ELF parsed, modes and metadata kept, nothing extracted.
+
+    `read_parts` may read the members elsewhere (parallel.py: in worker processes); the result
+    is the same Collected as reading them here, member by member."""
     from lambda_glibc_gate.packages import METADATA_NAMES, PackageIndex, read_limit
 
     try:
@@ -48,7 +69,7 @@ def collect(path: str, mount: str) -> Collected:
         collected = Collected(path, artifact.kind, tree)
         metadata = {}
         names: list[str] = []
-        regular: dict[str, object] = {}  # name -> Member, for a symlinked bootstrap's target
+        regular: dict[str, Member] = {}  # name -> Member, for a symlinked bootstrap's target
         for member in artifact.members():
             if member.is_dir:
                 continue
@@ -62,23 +83,15 @@ def collect(path: str, mount: str) -> Collected:
             regular[member.name] = member
             if member.name.rsplit("/", 1)[-1] in METADATA_NAMES:
                 metadata[member.name] = member
-            data = artifact.read_if_elf(member)
-            if data is None:
-                if member.name == "bootstrap":
-                    collected.heads[member.name] = artifact.read_head(member, 256) or b""
-                continue
-            try:
-                tree.elves[member.name] = read_elf(data)
-            except MalformedElf as error:
-                collected.findings.append(
-                    Finding(
-                        "malformed-elf",
-                        "error",
-                        f"{safe_name(member.name)} looks like ELF but cannot be loaded: {error}",
-                        member=member.name,
-                    )
-                )
-            del data  # one member's bytes at a time
+
+        members = list(regular.values())
+        parts = read_parts(artifact, members) if read_parts is not None else None
+        for part in parts if parts is not None else [read_part(artifact, members)]:
+            for args, kwargs in part.reports:  # as if read here: de-duplicated and capped here
+                artifact._report(*args, **kwargs)
+            tree.elves.update(part.elves)
+            collected.heads.update(part.heads)
+            collected.findings += part.malformed
 
         _follow_bootstrap_link(collected, artifact, regular)
 
@@ -91,6 +104,42 @@ def collect(path: str, mount: str) -> Collected:
         collected.findings[:0] = list(artifact.problems)
         collected.unpacked_size = artifact.unpacked_size
     return collected
+
+
+def read_part(artifact: Artifact, members: Iterable[Member]) -> Part:
+    """Read `members` of `artifact` in order: each ELF file parsed, one member's bytes at a time.
+    The reader's problems go to `artifact.problems`."""
+    part = Part()
+    for member in members:
+        parsed = _parse(artifact, member)
+        if parsed is None:
+            if member.name == "bootstrap":
+                part.heads[member.name] = artifact.read_head(member, 256) or b""
+        elif isinstance(parsed, MalformedElf):
+            part.malformed.append(
+                Finding(
+                    "malformed-elf",
+                    "error",
+                    f"{safe_name(member.name)} looks like ELF but cannot be loaded: {parsed}",
+                    member=member.name,
+                )
+            )
+        else:
+            part.elves[member.name] = parsed
+    return part
+
+
+def _parse(artifact: Artifact, member: Member) -> ElfInfo | MalformedElf | None:
+    """The member parsed, or why it cannot be loaded; None when it is no ELF file (or cannot be
+    read: the artifact has the finding). One member's bytes at a time."""
+    data = artifact.read_if_elf(member)
+    if data is None:
+        return None
+    try:
+        return read_elf(data)
+    except MalformedElf as error:
+        reason = str(error)  # not the error: its traceback would keep the member's bytes alive
+    return MalformedElf(reason)
 
 
 def _follow_bootstrap_link(collected: Collected, artifact, regular: dict) -> None:
