@@ -255,3 +255,25 @@ def test_a_large_artifact_alone_is_split_by_collect_many(many_members, monkeypat
     assert calls and calls[0] > 1
     assert facts(got) == facts(collect(many_members, TASK_ROOT))
 
+
+
+def test_sizing_a_zip_that_lies_about_its_count_never_parses_it_with_zipfile(tmp_path, monkeypatch):
+    # GIVEN a zip of 3,000 entries whose end record says 1 (zipfile would build every entry)
+    import struct
+    import zipfile
+
+    from lambda_glibc_gate import parallel
+    from lambda_glibc_gate.archive import Limits
+
+    path = tmp_path / "lying.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for index in range(3000):
+            archive.writestr(f"f{index:05d}", b"")
+    data = bytearray(path.read_bytes())
+    end = data.rindex(b"PK\x05\x06")
+    struct.pack_into("<HH", data, end + 8, 1, 1)
+    path.write_bytes(bytes(data))
+    monkeypatch.setattr(zipfile, "ZipFile", None)  # any use of zipfile here would raise
+    # THEN it is sized as the worst case, from the counted central directory alone
+    limits = Limits(max_members=1000)
+    assert parallel.estimated_memory(str(path), limits) == parallel.WORKER_BASE + limits.max_member_bytes

@@ -23,7 +23,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-import zipfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from functools import partial
@@ -80,10 +79,11 @@ def estimated_memory(path: str, limits: Limits = Limits()) -> int:  # noqa: B008
         elif not os.path.isfile(path):
             pass  # a FIFO or device: never opened here (opening a FIFO blocks); the worker reports it
         elif _starts_like_a_zip(path):  # as open_artifact tells a zip from a single file
-            count = declared_entry_count(path)
-            if count is not None and count <= limits.max_members:  # a count bomb is not parsed here
-                with zipfile.ZipFile(path) as archive:
-                    largest = max((info.file_size for info in archive.infolist()), default=0)
+            # counted from the central directory itself, never zipfile's listing: a directory that
+            # lies about its entry count (500,000 entries declared as 1) is refused, not parsed
+            declared = largest_declared_member(path, limits)
+            if declared is not None:
+                largest = declared
         else:
             largest = os.path.getsize(path)
     except Exception:  # noqa: BLE001 - an artifact too broken to size is sized as the worst case
