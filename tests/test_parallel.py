@@ -273,7 +273,10 @@ def test_sizing_a_zip_that_lies_about_its_count_never_parses_it_with_zipfile(tmp
     end = data.rindex(b"PK\x05\x06")
     struct.pack_into("<HH", data, end + 8, 1, 1)
     path.write_bytes(bytes(data))
-    monkeypatch.setattr(zipfile, "ZipFile", None)  # any use of zipfile here would raise
+    opened = []
+    real = zipfile.ZipFile
+    monkeypatch.setattr(zipfile, "ZipFile", lambda *args, **kwargs: opened.append(args) or real(*args, **kwargs))
     # THEN it is sized as the worst case, from the counted central directory alone
     limits = Limits(max_members=1000)
     assert parallel.estimated_memory(str(path), limits) == parallel.WORKER_BASE + limits.max_member_bytes
+    assert opened == []  # zipfile would have built all 3,000 entries
