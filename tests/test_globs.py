@@ -107,6 +107,14 @@ def test_everything_excluded_is_a_usage_error(tree):
     assert expand_paths(["visible.zip", "!*.zip"], missing_ok=True) == []
 
 
+def test_only_comments_and_excludes_is_a_usage_error_not_an_empty_pass(tree, capsys):
+    for patterns in (["# nothing"], ["!visible.zip"], ["!"], ["#a", "!!!b"]):
+        with pytest.raises(UsageError, match="nothing|no file"):
+            expand_paths(patterns)
+    assert main(["scan", "!visible.zip"]) == 2
+    assert "every pattern is a comment ('#') or an exclude ('!')" in capsys.readouterr().err
+
+
 def test_the_same_file_by_two_names_counts_once_and_output_is_stable(tree):
     (tree / "alias.zip").hardlink_to(tree / "visible.zip")
     assert expand_paths(["*.zip"]) == ["alias.zip"]

@@ -129,6 +129,9 @@ def expand_paths(patterns: Sequence[str], base: str | None = None, *, missing_ok
             raise NoMatchError(line)
         for match in matches:
             chosen.setdefault(_identity(match), match)
+    if not included and not missing_ok:
+        # only comments and excludes: a gate with nothing to judge must not pass
+        raise UsageError("no file to scan: every pattern is a comment ('#') or an exclude ('!')")
     if included and not chosen and not missing_ok:
         # every match excluded: as much a mistake as a pattern without a match
         raise UsageError("no file matches: every match of " + ", ".join(
