@@ -98,8 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--template-dir",
         action="append",
         default=[],
-        metavar="DIR",
-        help="where --runtime auto looks for templates (default: the current folder)",
+        metavar="DIR|FILE",
+        help="where --runtime auto looks for SAM / Serverless / CDK templates and Terraform plan JSON, a folder "
+        "or a file; repeatable (default: the current folder)",
     )
     scan.add_argument(
         "--ignore",
