@@ -45,6 +45,9 @@ def _needed_symbols(fixture: str) -> list[str]:
     ("_ZStlsISt11char_traitsIcEERSt13basic_ostreamIcT_ES5_PKc",
      "std::basic_ostream<char, std::char_traits<char> >& std::operator<< <std::char_traits<char> >"
      "(std::basic_ostream<char, std::char_traits<char> >&, char const*)"),
+    ("_Z3foov.cold", "foo() [clone .cold]"),
+    ("_Z3foov.isra.0", "foo() [clone .isra.0]"),
+    ("_Z3foov.constprop.0.isra.0", None),  # c++filt's two [clone] parts: left mangled
     ("_ZNSt8ios_base7failureB5cxx11C1EPKcRKSt10error_code",
      "std::ios_base::failure[abi:cxx11]::failure(char const*, std::error_code const&)"),
 ])

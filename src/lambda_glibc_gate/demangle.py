@@ -27,6 +27,7 @@ _MAX_STEPS = 4096  # parse steps per symbol: bounds hostile substitution chains
 
 _IDENTIFIER = re.compile(r"[A-Za-z_$.][A-Za-z0-9_$.]*\Z", re.ASCII)
 _RUST_HASH = re.compile(r"h[0-9a-f]{16}\Z", re.ASCII)
+_CLONE = re.compile(r"\.[A-Za-z_]+(\.[0-9]+)?", re.ASCII)
 
 
 class _Fail(Exception):
@@ -159,7 +160,7 @@ class _Itanium:
             out = self._encoding()
         if self.i != len(self.s):
             rest = self.s[self.i:]
-            if not re.fullmatch(r"(\.[A-Za-z0-9_]+)+", rest):  # .cold, .isra.0: a clone's suffix
+            if not _CLONE.fullmatch(rest):  # one clone suffix (.cold, .isra.0), as c++filt shows it
                 raise _Fail
             out += f" [clone {rest}]"
         return out
@@ -188,7 +189,7 @@ class _Itanium:
         if self._take("St"):
             text, structor = self._unqualified("std")
             text = "std::" + text
-        elif self._peek(2) in ("Sa", "Sb", "Ss", "Si", "So", "Sd") or self._peek() == "S":
+        elif self._peek() == "S":  # a substitution naming a template: S_<int>, Sa<char>
             text = self._substitution()
             structor = False
             if self._peek() != "I":
