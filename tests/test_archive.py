@@ -1,4 +1,4 @@
-"""archive.py on real zips, folders and files: listing, reading, and the hostile-input suite.
+"""The archive reader on real zips, folders and files: listing, reading, and the hostile-input suite.
 
 Zips are built here with zipfile; corrupt and crafted ones by patching the bytes of a valid zip
 at the offsets the zip format (APPNOTE 4.3.7 / 4.3.12) gives its header fields.

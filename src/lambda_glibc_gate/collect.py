@@ -56,7 +56,7 @@ def collect(path: str, mount: str, read_parts: ReadParts | None = None) -> Colle
         opened = open_artifact(path)
     except UsageError as error:
         # expand_paths found it, so it is there but no file or folder (a FIFO, a socket) or gone
-        # since: a finding on this artifact, as archive.py does for one it cannot read; the
+        # since: a finding on this artifact, as the archive reader does for one it cannot read; the
         # others are still scanned.
         kind = "zip" if path.lower().endswith(".zip") else "file"
         collected = Collected(path, kind, Tree(mount=mount, label=path))

@@ -1,6 +1,6 @@
 """The byte layout of a zip, read the way extractors read it: names (flag bit 11, the Info-ZIP
 Unicode Path field), local headers, the real size of the central directory, and bytes that no
-central entry accounts for. Facts only; archive.py turns them into findings.
+central entry accounts for. Facts only; archive/zip.py turns them into findings.
 
 Two extractors are the reference, because they disagree and Lambda does not say which one it
 uses: Info-ZIP unzip 6.0 (process.c, fileio.c do_string) reads each member's name and extra
