@@ -18,6 +18,7 @@ from datetime import date
 
 from lambda_glibc_gate import glibc_symbols
 from lambda_glibc_gate.report import Fix
+from lambda_glibc_gate.runtimes import ELF_MACHINE
 from lambda_glibc_gate.text import shell_word
 from lambda_glibc_gate.versions import glibc_key
 
@@ -28,7 +29,7 @@ ZIG_TRIPLE = {"x86_64": "x86_64-linux-gnu", "arm64": "aarch64-linux-gnu"}
 ZIG_MUSL = {"x86_64": "x86_64-linux-musl", "arm64": "aarch64-linux-musl"}
 GOARCH = {"x86_64": "amd64", "arm64": "arm64"}
 NPM_CPU = {"x86_64": "x64", "arm64": "arm64"}
-MANYLINUX_ARCH = {"x86_64": "x86_64", "arm64": "aarch64"}
+MANYLINUX_ARCH = ELF_MACHINE  # manylinux names the machine as ELF does
 # PEP 600: the legacy manylinux names and the glibc they stand for.
 MANYLINUX_LEGACY = {"2_17": "manylinux2014", "2_12": "manylinux2010", "2_5": "manylinux1"}
 OLDEST_MANYLINUX = "2.17"  # manylinux2014; pip itself adds manylinux2010/1 for it on x86_64

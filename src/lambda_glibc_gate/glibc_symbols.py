@@ -14,10 +14,11 @@ from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 
+from lambda_glibc_gate.runtimes import ELF_MACHINE
 from lambda_glibc_gate.versions import glibc_key
 
 # Lambda / ELF architecture names -> the table's.
-_ARCH = {"x86_64": "x86_64", "arm64": "aarch64", "aarch64": "aarch64"}
+_ARCH = {**ELF_MACHINE, "aarch64": "aarch64"}  # the table is keyed by ELF machine names
 _AARCH64_FIRST = "2.17"  # aarch64's first glibc: older x86_64 tags read as this
 
 # Header redirects: what the same source line references under another glibc's headers.

@@ -24,6 +24,10 @@ import yaml
 from lambda_glibc_gate.errors import GateError
 
 ARCHITECTURES = ("x86_64", "arm64")  # Lambda's names; ELF aarch64 == Lambda arm64
+# The one table of architecture names: Lambda's -> ELF's (also uname -m, manylinux, the zig /
+# glibc abilist name), and back.
+ELF_MACHINE = {"x86_64": "x86_64", "arm64": "aarch64"}
+LAMBDA_ARCH = {machine: lambda_name for lambda_name, machine in ELF_MACHINE.items()}
 STATUSES = ("present", "absent", "unknown")
 EVIDENCE = ("observed", "derived", "inferred", "none")
 # Version families a system library can define; the first four are limited by ArchLimits.

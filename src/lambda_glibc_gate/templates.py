@@ -27,6 +27,8 @@ from typing import Any
 
 import yaml
 
+from lambda_glibc_gate.runtimes import ARCHITECTURES  # Lambda's own names, one owner
+
 # CloudFormation's own limit: a template deployed from S3 may be 1 MB at most ("The URL must
 # point to a template (max size: 1 MB) that's located in an Amazon S3 bucket", TemplateURL,
 # https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/cloudformation/aws.sdk.kotlin.services.
@@ -37,7 +39,7 @@ MAX_TEMPLATE_BYTES = 1024 * 1024
 # one-line flow list is 500k nodes (42 s, 394 MB). Real templates have a few thousand.
 MAX_YAML_NODES = 100_000
 MAX_ALIAS_EXPANSION = 100_000  # nodes that aliases may add on top of the written ones
-ARCHITECTURES = ("x86_64", "arm64")  # Lambda's own names
+
 DEFAULT_ARCHITECTURE = "x86_64"  # what Lambda uses when Architectures is absent
 _MAX_RESOLVE_DEPTH = 10  # parameter -> Sub -> Ref ... chains and ${self:} indirections
 # Budget for settling one value (a runtime, an architecture, a code path): each level of

@@ -43,7 +43,8 @@ from lambda_glibc_gate.checks.symbol_versions import (
     failing_needs,
     newer_runtime_accepting,
 )
-from lambda_glibc_gate.checks.target import ELF_MACHINE, LAMBDA_ARCH, Target, for_member
+from lambda_glibc_gate.checks.target import Target, for_member
+from lambda_glibc_gate.runtimes import ELF_MACHINE, LAMBDA_ARCH
 
 __all__ = [
     "BUNDLED_LACKS",

@@ -5,9 +5,10 @@ the program interpreter (arch-mismatch, bad-interpreter); a static file needs no
 from __future__ import annotations
 
 from lambda_glibc_gate import advice
-from lambda_glibc_gate.checks.target import ELF_MACHINE, LAMBDA_ARCH, Target
+from lambda_glibc_gate.checks.target import Target
 from lambda_glibc_gate.elf import ElfInfo
 from lambda_glibc_gate.report import Finding
+from lambda_glibc_gate.runtimes import ELF_MACHINE, LAMBDA_ARCH
 
 # The loader paths Amazon Linux has for each machine
 # (glibc sysdeps/unix/sysv/linux/*/ldconfig.h; reference/runtimes.md §3a).

@@ -9,8 +9,6 @@ from datetime import date
 from lambda_glibc_gate.binary_facts import cpython_tag
 
 # Lambda architecture -> ELF machine, and back.
-ELF_MACHINE = {"x86_64": "x86_64", "arm64": "aarch64"}
-LAMBDA_ARCH = {"x86_64": "x86_64", "aarch64": "arm64"}
 
 
 @dataclass(frozen=True)
