@@ -67,8 +67,6 @@ jobs:
 RUNS_ON_LINE = WORKFLOW.splitlines().index("    runs-on: ubuntu-latest") + 1
 
 
-
-
 def make_zip(path: Path, members: dict[str, bytes], mode: int = 0o100755) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -866,8 +864,40 @@ def test_a_committed_link_out_of_the_workspace_is_a_finding_not_a_scan(workspace
     # THEN the step fails on that artifact without walking the container's root
     report = json.loads((workspace / "lambda-glibc-gate-report.json").read_text())
     (artifact,) = report["artifacts"]
-    assert [f.get("problem") for f in artifact["findings"] if f["rule"] == "unsafe-archive"] == [
-        "outside-workspace"
-    ]
+    assert [f.get("problem") for f in artifact["findings"] if f["rule"] == "unsafe-archive"] == ["outside-workspace"]
     assert artifact["binaries"] == [] and step.returncode == 1
     assert "/etc/" not in step.summary and "bin/" not in step.summary
+
+
+SERVERLESS_YML = """\
+service: orders
+provider:
+  name: aws
+  runtime: python3.12
+functions:
+  api:
+    handler: app.handler
+"""
+
+
+@pytest.mark.parametrize(
+    ("extension", "verdict"),
+    [("_speedups.cpython-312-x86_64-linux-gnu.so", "pass"), ("_slow.cpython-312-x86_64-linux-gnu.so", "fail")],
+)
+def test_a_serverless_project_is_judged_by_its_runtime_with_default_inputs(workspace, extension, verdict):
+    # GIVEN `serverless package` output: .serverless/orders.zip for a python3.12 function
+    (workspace / "serverless.yml").write_text(SERVERLESS_YML)
+    module = elf("_speedups.cpython-312-x86_64-linux-gnu.so" if verdict == "pass" else BAD)
+    make_zip(
+        workspace / ".serverless" / "orders.zip",
+        {"app.py": b"def handler(e, c):\n    return 1\n", f"pkg/{extension}": module},
+    )
+    # WHEN the step runs with no input set
+    step = run_step(workspace)
+    # THEN it is judged as python3.12: no bootstrap-missing, a pass when fine, the right error when not
+    report = json.loads((workspace / "lambda-glibc-gate-report.json").read_text())
+    (artifact,) = report["artifacts"]
+    assert artifact["runtime"] == "python3.12"
+    assert step.outputs["verdict"] == verdict, step.stdout
+    rules = {f["rule"] for f in artifact["findings"] if f["severity"] == "error"}
+    assert rules == (set() if verdict == "pass" else {"glibc-too-new"})
