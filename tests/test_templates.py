@@ -1,4 +1,4 @@
-"""templates.py on real SAM / Serverless / CDK templates and real folder and zip artifacts."""
+"""The template readers on real SAM / Serverless / CDK templates and real folder and zip artifacts."""
 
 from __future__ import annotations
 

@@ -259,7 +259,7 @@ def test_terraform_budgets_and_versions(tmp_path, monkeypatch):
         load_functions(str(path))
     many = [resource("aws_s3_bucket", f"b{i}") for i in range(20)]
     path = write(tmp_path / "plan.json", state(*many, child_resources=many))
-    monkeypatch.setattr(templates, "MAX_TERRAFORM_RESOURCES", 30)
+    monkeypatch.setattr(templates.terraform, "MAX_TERRAFORM_RESOURCES", 30)  # where it is read
     with pytest.raises(TemplateError, match="more than 30 Terraform resources"):
         load_functions(str(path))
     # a long runtime or architecture is cut in the note, never passed on whole
@@ -390,7 +390,7 @@ def test_nesting_cycles_depth_and_count_are_bounded(tmp_path, monkeypatch):
     loaded = load_functions(str(deep / "t0.yaml"))
     assert [t.name for t in loaded] == ["Child"] and "levels deep" in loaded[0].note
     # more nested applications than MAX_NESTED_TEMPLATES: the rest are a note
-    monkeypatch.setattr(templates, "MAX_NESTED_TEMPLATES", 2)
+    monkeypatch.setattr(templates.nested, "MAX_NESTED_TEMPLATES", 2)  # where it is read
     apps = "".join(
         f"  App{i}:\n    Type: AWS::Serverless::Application\n    Properties:\n      Location: child.yaml\n"
         for i in range(3)

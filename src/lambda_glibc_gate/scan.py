@@ -203,7 +203,7 @@ def _jobs_from_templates(artifact_paths: list[str], options: ScanOptions) -> lis
         try:
             architecture = runtimes.normalize_architecture(function.architecture)
         except runtimes.UnknownArchitectureError:
-            architecture = "x86_64"  # Lambda's default; templates.py has already noted the oddity
+            architecture = "x86_64"  # Lambda's default; the template reader has already noted the oddity
         label = f"function {function.name} ({function.template}:{function.line})"
         if function.runtime is None:
             note = function.note or "its runtime is not in the template"
