@@ -53,6 +53,22 @@ class Context:
     artifact_kind: str | None = None  # zip | directory | file (collect.Collected.kind)
     artifact_path: str | None = None  # the scanned path (a folder's members are relative to it)
 
+    @classmethod
+    def for_target(cls, target: object, toolchain: str, member: str, **fields: object) -> Context:
+        """The context of `member` judged against a checks.Target (runtime, architecture, glibc)."""
+        runtime = target.runtime
+        fields.setdefault("build_command", getattr(target, "build_command", None))
+        return cls(
+            toolchain=toolchain,
+            runtime_id=runtime.id,
+            runtime_family=runtime.family,
+            language_version=runtime.language_version,
+            architecture=target.architecture,
+            glibc_available=target.glibc,
+            member=member,
+            **fields,
+        )
+
 
 @dataclass(frozen=True)
 class RunnerImage:

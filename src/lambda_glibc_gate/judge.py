@@ -128,17 +128,12 @@ def _judge_binary(
         # A file a wheel or npm package installed is fixed by installing another build of it.
         ecosystem = getattr(package, "ecosystem", None)
         advised = {"pypi": "python-extension", "npm": "node-addon"}.get(ecosystem, toolchain)
-        ctx = advice.Context(
-            toolchain=advised,
-            runtime_id=target.runtime.id,
-            runtime_family=target.runtime.family,
-            language_version=target.runtime.language_version,
-            architecture=target.architecture,
-            glibc_available=target.glibc,
-            member=shown,
+        ctx = advice.Context.for_target(
+            target,
+            advised,
+            shown,
             package=package,
             build_method=build_method,
-            build_command=target.build_command,
             artifact_kind=collected.kind,
             artifact_path=collected.artifact_path,
         )

@@ -232,7 +232,7 @@ def _prebuilds(names: set[str], elves: list[str], platform: Platform, selection:
             package = "/".join(parts[:-3])
             layouts.setdefault(package, {}).setdefault(parts[-2], []).append(parts[-1])
     for package, tuples in sorted(layouts.items()):
-        prefix = f"{package}/prebuilds/" if package else "prebuilds/"
+        prefix = _inside(package, "prebuilds/")
         in_package = [member for member in elves if member.startswith(prefix)]
         if not in_package:
             continue
@@ -257,13 +257,18 @@ def _prebuilds(names: set[str], elves: list[str], platform: Platform, selection:
             )
 
 
+def _inside(package: str, path: str) -> str:
+    """`path` in the package folder (the artifact root when the package is the whole artifact)."""
+    return f"{package}/{path}" if package else path
+
+
 def _libc_of(files: list[str]) -> str:
     libcs = sorted({tags["libc"] for tags in map(_tags, files) if tags and "libc" in tags})
     return "/".join(libcs)
 
 
 def _release_build(names: set[str], package: str) -> str | None:
-    prefix = f"{package}/build/Release/" if package else "build/Release/"
+    prefix = _inside(package, "build/Release/")
     built = sorted(n for n in names if n.startswith(prefix) and n.endswith(".node") and "/" not in n[len(prefix) :])
     return built[0] if built else None
 
@@ -282,7 +287,7 @@ def _chosen_prebuild(package: str, tuples: dict[str, list[str]], platform: Platf
     if not candidates:
         return set()
     candidates.sort(key=_preference)
-    base = f"{package}/prebuilds/{folder}/" if package else f"prebuilds/{folder}/"
+    base = _inside(package, f"prebuilds/{folder}/")
     if platform.node_abi is None:
         # The runtime's Node is unknown (a custom runtime): any ABI-tagged build may be the one.
         best = _preference(candidates[0])[0]

@@ -50,14 +50,4 @@ def resolved(
 def context(target: Target, member: str, info: ElfInfo | None = None, **fields) -> advice.Context:
     """The advice Context judge.py builds for `member` (toolchain from the file unless given)."""
     toolchain = fields.pop("toolchain", None) or (toolchain_of(member, info) if info is not None else "c")
-    fields.setdefault("build_command", target.build_command)
-    return advice.Context(
-        toolchain=toolchain,
-        runtime_id=target.runtime.id,
-        runtime_family=target.runtime.family,
-        language_version=target.runtime.language_version,
-        architecture=target.architecture,
-        glibc_available=target.glibc,
-        member=member,
-        **fields,
-    )
+    return advice.Context.for_target(target, toolchain, member, **fields)
