@@ -202,3 +202,14 @@ def test_a_freebsd_addon_in_no_known_layout_is_not_judged_as_linux(make_zip):
     (finding,) = [f for f in report.all_findings() if f.severity == "error"]
     assert finding.rule == "arch-mismatch" and "FreeBSD" in finding.message
     assert not any(f.rule == "missing-library" for f in report.all_findings())
+
+
+def test_a_library_beside_the_chosen_prebuild_is_not_called_never_loaded(make_zip):
+    # GIVEN a prebuild that ships its library beside the addon (the addon loads it through $ORIGIN)
+    members = {**bcrypt_layout(), "node_modules/bcrypt/prebuilds/linux-x64/libhelper.so.1": GLIBC_X64}
+    report = run(make_zip(members))
+    # THEN only the other platforms' files are dead weight; the library is judged as ld.so finds it
+    (note,) = [f for f in report.all_findings() if f.rule == "not-loaded"]
+    assert "node_modules/bcrypt/prebuilds/linux-x64/libhelper.so.1" not in note.details["members"]
+    results = {b.member: b.result for b in report.artifacts[0].binaries}
+    assert results["node_modules/bcrypt/prebuilds/linux-x64/libhelper.so.1"] == "pass"

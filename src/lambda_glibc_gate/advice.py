@@ -506,8 +506,15 @@ def libstdcxx_fixes(ctx: Context, glibc_failing: bool = False) -> tuple[Fix, ...
     )
 
 
-def loadable_build_fixes(package: str, architecture: str, glibc: str) -> tuple[Fix, ...]:
-    """A package whose native builds are all for other platforms (no-loadable-build)."""
+def loadable_build_fixes(
+    package: str, architecture: str, glibc: str, runtime_id: str | None = None
+) -> tuple[Fix, ...]:
+    """A package whose native builds are all for other platforms (no-loadable-build).
+
+    A rebuild from source needs Node, npm and a compiler beside the runtime's glibc: the SAM build
+    image of a Node runtime has all three (sam build --use-container pulls
+    public.ecr.aws/sam/build-<runtime>:latest-<arch>; reference/runtimes.md [sam-bi]); a bare
+    amazonlinux image has no npm, so for other runtimes no container is named."""
     cpu = NPM_CPU[architecture]
     fixes = [
         Fix(
@@ -515,11 +522,11 @@ def loadable_build_fixes(package: str, architecture: str, glibc: str) -> tuple[F
             f"npm install --os=linux --cpu={cpu} --libc=glibc {shell_word(package)}",
         )
     ]
-    image = BUILD_IMAGE_FOR_GLIBC.get(glibc)
-    if image is not None:
+    if runtime_id and runtime_id.startswith("nodejs"):
+        image = f"public.ecr.aws/sam/build-{runtime_id}:latest-{architecture}"
         fixes.append(
             Fix(
-                f"Or build {package} from source in the runtime's own OS (the job runs in this container)",
+                f"Or build {package} from source in the runtime's own build image (the job runs in this container)",
                 f"container: {image}\n# then, in a run: step\nnpm rebuild {shell_word(package)} --build-from-source",
                 "yaml",
             )

@@ -238,9 +238,12 @@ def _prebuilds(names: set[str], elves: list[str], platform: Platform, selection:
             continue
         release = _release_build(names, package)
         chosen = set() if release else _chosen_prebuild(package, tuples, platform)
+        chosen_folders = {posixpath.dirname(member) for member in chosen}
         for member in in_package:
             if member in chosen or member in selection.unused:
                 continue
+            if not member.endswith(".node") and posixpath.dirname(member) in chosen_folders:
+                continue  # a library beside the addon node-gyp-build loads: ld.so decides (RPATH $ORIGIN)
             if release:
                 selection.unused[member] = f"node-gyp-build loads {release} first, never prebuilds/"
             else:

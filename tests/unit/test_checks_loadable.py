@@ -49,7 +49,8 @@ def test_a_package_with_no_build_the_runtime_loads_fails_at_cold_start():
     assert finding.member == "node_modules/@img/sharp"
     assert [fix.code for fix in finding.fixes] == [
         "npm install --os=linux --cpu=x64 --libc=glibc @img/sharp",
-        "container: amazonlinux:2023.6.20250317.2\n# then, in a run: step\nnpm rebuild @img/sharp --build-from-source",
+        "container: public.ecr.aws/sam/build-nodejs22.x:latest-x86_64\n# then, in a run: step\n"
+        "npm rebuild @img/sharp --build-from-source",
     ]
 
 

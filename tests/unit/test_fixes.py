@@ -271,15 +271,17 @@ def test_a_cxx_wheel_or_addon_is_reinstalled():
 
 # -- loadable_build_fixes ------------------------------------------------------------------------
 def test_a_package_without_a_loadable_build_is_installed_for_lambda_or_rebuilt_in_its_os():
-    fixes = advice.loadable_build_fixes("@img/sharp", "arm64", "2.26")
+    # the rebuild runs where npm and a compiler are: the runtime's SAM build image (not bare amazonlinux)
+    fixes = advice.loadable_build_fixes("@img/sharp", "arm64", "2.34", "nodejs22.x")
     assert codes(fixes) == [
         "npm install --os=linux --cpu=arm64 --libc=glibc @img/sharp",
-        "container: amazonlinux:2\n# then, in a run: step\nnpm rebuild @img/sharp --build-from-source",
+        "container: public.ecr.aws/sam/build-nodejs22.x:latest-arm64\n# then, in a run: step\n"
+        "npm rebuild @img/sharp --build-from-source",
     ]
 
 
 def test_a_package_name_is_quoted_and_no_image_is_guessed():
-    # glibc 2.35 (a --glibc override) is no Amazon Linux release: no container to name
+    # no Node runtime named: no build image with npm to name
     assert codes(advice.loadable_build_fixes("odd name", "x86_64", "2.35")) == [
         "npm install --os=linux --cpu=x64 --libc=glibc 'odd name'"
     ]

@@ -147,6 +147,12 @@ def check_bootstrap_program(member: str, head: bytes, interpreter_status) -> lis
             "runtime's image: Lambda fails with `no such file or directory` when it starts it",
             member=member,
             required=interpreter,
-            fixes=(advice.Fix("Use an interpreter the image has", f"sed -i '1s|.*|#!/bin/sh|' {shell_word(member)}"),),
+            fixes=(
+                advice.Fix(
+                    "If it is a shell script, run it with the image's /bin/sh "
+                    "(else ship its interpreter in the package or a layer)",
+                    f"sed -i '1s|.*|#!/bin/sh|' {shell_word(member)}",
+                ),
+            ),
         )
     ]

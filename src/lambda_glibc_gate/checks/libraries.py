@@ -66,7 +66,7 @@ def _glibc_build_fixes(ctx: advice.Context | None, target: Target) -> tuple:
         return ()
     package = getattr(ctx.package, "name", None)
     if ctx.toolchain == "node-addon" and package:
-        return advice.loadable_build_fixes(package, target.architecture, target.glibc)
+        return advice.loadable_build_fixes(package, target.architecture, target.glibc, target.runtime.id)
     return advice.glibc_fixes(ctx, target.glibc, None, [])
 
 

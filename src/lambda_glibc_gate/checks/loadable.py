@@ -50,7 +50,9 @@ def check_loadable_builds(missing: list, target: Target) -> list[Finding]:
                 "fails at cold start",
                 member=candidate.package,
                 details={"package": candidate.name, "found": list(candidate.found[:NOT_LOADED_EXAMPLES])},
-                fixes=advice.loadable_build_fixes(candidate.name, target.architecture, target.glibc),
+                fixes=advice.loadable_build_fixes(
+                    candidate.name, target.architecture, target.glibc, target.runtime.id
+                ),
             )
         )
     return findings
