@@ -26,9 +26,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 
-import yaml
+from lambda_glibc_gate.data_files import load_data
 
 __all__ = ["Platform", "Selection", "MissingCandidate", "platform_for", "select"]
 
@@ -65,8 +64,7 @@ class Selection:
 
 @lru_cache(maxsize=1)
 def _facts() -> dict:
-    text = resources.files("lambda_glibc_gate").joinpath("data/loaders.yaml").read_text("utf-8")
-    return yaml.safe_load(text)
+    return load_data("loaders.yaml")
 
 
 def platform_for(runtime: object, architecture: str) -> Platform:
