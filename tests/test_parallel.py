@@ -8,7 +8,7 @@ import pytest
 from helpers import REGULAR, elf_fixture
 
 from lambda_glibc_gate.archive import Limits
-from lambda_glibc_gate.collect import Collected, collect
+from lambda_glibc_gate.collect import Collected, collect, held_memory
 from lambda_glibc_gate.parallel import WORKER_BASE, collect_many, default_workers, estimated_memory
 from lambda_glibc_gate.resolve import TASK_ROOT
 
@@ -102,15 +102,16 @@ def test_default_workers_is_at_least_one():
     assert default_workers() >= 1
 
 
-def test_memory_estimate_is_the_largest_member_plus_the_base(make_zip, tmp_path):
+def test_memory_estimate_is_what_the_largest_member_holds_plus_the_base(make_zip, tmp_path):
     big = elf_fixture("hello-glibc2.34-x86_64") + bytes(3 * 2**20)
+    assert held_memory(len(big)) < len(big)  # held in part (archive/lazy.py)
     package = make_zip({"bootstrap": big, "small.py": (b"x", REGULAR)})
-    assert estimated_memory(package) == WORKER_BASE + len(big)
+    assert estimated_memory(package) == WORKER_BASE + held_memory(len(big))
     folder = tmp_path / "folder"
     (folder / "lib").mkdir(parents=True)
     (folder / "lib" / "libbig.so").write_bytes(big)
     (folder / "handler.py").write_bytes(b"x")
-    assert estimated_memory(str(folder)) == WORKER_BASE + len(big)
+    assert estimated_memory(str(folder)) == WORKER_BASE + held_memory(len(big))
     assert estimated_memory(str(folder / "handler.py")) == WORKER_BASE + 1
 
 
@@ -118,8 +119,9 @@ def test_memory_estimate_of_what_cannot_be_sized_is_the_worst_case(tmp_path):
     limits = Limits()
     broken = tmp_path / "broken.zip"
     broken.write_bytes(b"PK\x03\x04" + bytes(100))
-    assert estimated_memory(str(broken)) == WORKER_BASE + limits.max_member_bytes
-    assert estimated_memory(str(tmp_path / "gone.zip")) == WORKER_BASE + limits.max_member_bytes
+    worst = WORKER_BASE + held_memory(limits.max_member_bytes)
+    assert estimated_memory(str(broken)) == worst
+    assert estimated_memory(str(tmp_path / "gone.zip")) == worst
 
 
 def test_a_fifo_among_many_artifacts_never_blocks_the_sizing(tmp_path):
@@ -278,5 +280,5 @@ def test_sizing_a_zip_that_lies_about_its_count_never_parses_it_with_zipfile(tmp
     monkeypatch.setattr(zipfile, "ZipFile", lambda *args, **kwargs: opened.append(args) or real(*args, **kwargs))
     # THEN it is sized as the worst case, from the counted central directory alone
     limits = Limits(max_members=1000)
-    assert parallel.estimated_memory(str(path), limits) == parallel.WORKER_BASE + limits.max_member_bytes
+    assert parallel.estimated_memory(str(path), limits) == parallel.WORKER_BASE + held_memory(limits.max_member_bytes)
     assert opened == []  # zipfile would have built all 3,000 entries

@@ -7,9 +7,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from lambda_glibc_gate.archive import Artifact, Member, UsageError, open_artifact, safe_name
-from lambda_glibc_gate.elf import ElfInfo, MalformedElf, read_elf
+from lambda_glibc_gate.archive.lazy import LazyMember, worst_work
+from lambda_glibc_gate.elf import ElfInfo, MalformedElf, SourceError, plan_reading, read_elf
 from lambda_glibc_gate.report import Finding
 from lambda_glibc_gate.resolve import Filesystem, Tree
+
+# Members up to this size are read whole; larger ones are held in part (archive/lazy.py): a
+# 200 MB executable costs a few MB, not 200.
+WHOLE_UP_TO = 2 * 1024 * 1024
 
 
 @dataclass
@@ -131,15 +136,41 @@ def read_part(artifact: Artifact, members: Iterable[Member]) -> Part:
 
 def _parse(artifact: Artifact, member: Member) -> ElfInfo | MalformedElf | None:
     """The member parsed, or why it cannot be loaded; None when it is no ELF file (or cannot be
-    read: the artifact has the finding). One member's bytes at a time."""
-    data = artifact.read_if_elf(member)
+    read: the artifact has the finding). One member's bytes at a time; a large one held only in
+    the parts the reader asks for (archive/lazy.py)."""
+    if member.size > WHOLE_UP_TO:
+        data: bytes | LazyMember | None = artifact.read_if_elf_lazily(member, plan_reading)
+    else:
+        data = artifact.read_if_elf(member)
     if data is None:
         return None
     try:
         return read_elf(data)
     except MalformedElf as error:
         reason = str(error)  # not the error: its traceback would keep the member's bytes alive
+    except SourceError as error:
+        artifact._report(
+            "unreadable-archive",
+            "read-again",
+            f"cannot read {safe_name(member.name)} again to judge it ({error}): it was not scanned",
+            member.name,
+        )
+        return None
     return MalformedElf(reason)
+
+
+def held_memory(size: int) -> int:
+    """About the most reading a member of `size` bytes holds at once (parallel.py budgets by it):
+    the member itself up to WHOLE_UP_TO; beyond, its first bytes, the ranges planned and read
+    again, and the stream's marks (lazy.py). A hostile one may ask for more, up to itself."""
+    if size <= WHOLE_UP_TO:
+        return size
+    return WHOLE_UP_TO + size // 8
+
+
+def worst_read(size: int) -> int:
+    """The most reading a member of `size` bytes may decompress (its re-reads included)."""
+    return size if size <= WHOLE_UP_TO else worst_work(size)
 
 
 def _follow_bootstrap_link(collected: Collected, artifact, regular: dict) -> None:

@@ -23,6 +23,7 @@ import struct
 from array import array
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any, Protocol
 
 from elftools.common.exceptions import ELFError
 
@@ -95,10 +96,18 @@ NOTE_OWNER_OS = {b"FreeBSD": "freebsd", b"NetBSD": "netbsd", b"OpenBSD": "openbs
 # Toolchain strings: executables are searched whole; libraries (where a whole-file search costs
 # more than all the rest of the walk) only in windows of this size.
 MARKER_WINDOW = 64 * 1024
+_RUST_MARKERS = (b"/rustc/", b"rustc version", b"rust_begin_unwind")
+# What plan_reading foretells of a file held in part, at most (bytes kept as it is read).
+_PLAN_BUDGET = 8 * 1024 * 1024
 
 
 class MalformedElf(Exception):
     """The file starts like ELF but ld.so could not load it; message is one line."""
+
+
+class SourceError(Exception):
+    """The file's bytes could not be read (a lazily held member failed to read again): a fault of
+    the source, not of the file; read_elf lets it through."""
 
 
 @dataclass(frozen=True)
@@ -169,15 +178,16 @@ def is_elf(head: bytes) -> bool:
     return head[:4] == ELF_MAGIC
 
 
-def read_elf(data: bytes) -> ElfInfo:
-    """Parse an ELF file held in memory. Raises MalformedElf with a one-line reason."""
-    if not is_elf(data):
+def read_elf(data: bytes | HeldInPart) -> ElfInfo:
+    """Parse an ELF file held in memory, or held in part (archive/lazy.py: a large member whose
+    other parts are read again when asked for). Raises MalformedElf with a one-line reason."""
+    if not is_elf(data[:4]):
         raise MalformedElf("not an ELF file")
     if len(data) < 52:
         raise MalformedElf("truncated ELF header")
     try:
         return _Reader(data).read()
-    except MalformedElf:
+    except (MalformedElf, SourceError):
         raise
     except (
         ELFError,
@@ -209,9 +219,79 @@ def _one_line(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+class HeldInPart(Protocol):
+    """A file held in part (archive/lazy.LazyMember): len, an index, a slice and find as bytes
+    offers them, and span(offset, size) -> (buffer, position) for struct."""
+
+    watch: object  # a MarkerSearch that saw every byte once, or None
+
+    def __len__(self) -> int: ...
+    def __getitem__(self, key: Any) -> Any: ...
+    def find(self, sub: bytes, start: int = ..., end: int | None = ...) -> int: ...
+    def span(self, offset: int, size: int) -> tuple[bytes, int]: ...
+
+
+class MarkerSearch:
+    """The toolchain strings of a whole file, seen once in windows that overlap by `overlap`
+    (archive/lazy.Watch): exactly what _markers finds in the file held whole."""
+
+    overlap = max(map(len, (b"\xff Go buildinf:", b"Go build ID:", b"Go build", b"rust", *_RUST_MARKERS))) - 1
+
+    def __init__(self) -> None:
+        self.found: frozenset[str] = frozenset()
+
+    def update(self, window: bytes) -> None:
+        if len(self.found) < 2:
+            self.found |= _markers(window)
+
+
+def plan_reading(head: bytes, length: int) -> tuple[list[tuple[int, int]], MarkerSearch | None]:
+    """For a file read in part (archive/lazy.py): the (offset, size) ranges read_elf will read
+    that the first bytes `head` foretell (the dynamic array, notes, PT_INTERP, a library's marker
+    windows), and a MarkerSearch when the whole file will be searched (an executable). Only a
+    hint: whatever else the reader asks for is read again."""
+    reader = _Reader(head)
+    header = reader.header
+    headers = reader._program_headers(header["e_phoff"], header["e_phnum"], header["e_phentsize"])
+    ranges: list[tuple[int, int]] = []
+    notes: list[tuple[int, int]] = []
+    dynamic = None
+    interpreter = False
+    for p_type, p_offset, p_vaddr, p_filesz, p_memsz, _ in headers:
+        if p_type == PT_LOAD:
+            reader.loads.append((p_vaddr, p_filesz, p_offset, p_memsz))
+        elif p_type == PT_INTERP:
+            interpreter = True
+            ranges.append((p_offset, min(p_filesz, MAX_STRING)))
+        elif p_type == PT_DYNAMIC:
+            dynamic = (p_vaddr, p_filesz)
+        elif p_type == PT_NOTE:
+            notes.append((p_offset, p_filesz))
+            ranges.append((p_offset, min(p_filesz, MARKER_WINDOW)))
+    if dynamic is not None:
+        address, size = dynamic
+        for vaddr, filesz, offset, _ in reader.loads:
+            if vaddr <= address < vaddr + filesz:
+                ranges.append((offset + address - vaddr, min(max(size, 4096), MARKER_WINDOW)))
+                break
+    executable = header["e_type"] == 2 or interpreter
+    if not executable:
+        ranges += reader._marker_windows(False, notes) or []
+    budget = _PLAN_BUDGET  # a hostile header may foretell thousands of windows: keep the first
+    kept = []
+    for offset, size in ranges:
+        if budget <= 0:
+            break
+        kept.append((offset, min(size, budget)))
+        budget -= size
+    return kept, (MarkerSearch() if executable else None)
+
+
 class _Reader:
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes | HeldInPart) -> None:
         self.data = data
+        # Held in part: struct reads through span(); bytes are read in place.
+        self.in_part = not isinstance(data, (bytes, bytearray))
         # The ELF header with struct: pyelftools' ELFFile costs milliseconds per file (it
         # builds its parsers and reads the section names), more than the rest of the walk.
         ei_class, ei_data = data[4], data[5]
@@ -225,13 +305,25 @@ class _Reader:
         layout = _HEADER_64 if self.bits == 64 else _HEADER_32
         if len(data) < 16 + layout.size:
             raise MalformedElf("truncated ELF header")
-        fields = struct.unpack_from(self.order + layout.format[1:], data, 16)
+        fields = self._unpack(self.order + layout.format[1:], 16)
         self.header = dict(zip(_HEADER_FIELDS, fields, strict=True))
         self.loads: list[tuple[int, int, int, int]] = []  # (vaddr, filesz, offset, memsz)
         # ld.so adds a Verneed's vn_next to a pointer: it wraps at 2**32 in a 32-bit process.
         self.address_mask = (1 << self.bits) - 1
 
     # -- helpers -----------------------------------------------------------------------
+    def _unpack(self, fmt: str, position: int) -> tuple:
+        if self.in_part:
+            buffer, at = self._buffer(position, struct.calcsize(fmt))
+            return struct.unpack_from(fmt, buffer, at)
+        return struct.unpack_from(fmt, self.data, position)
+
+    def _buffer(self, position: int, size: int) -> tuple[bytes, int]:
+        """(buffer, at): the file's bytes from `position` (up to `size`) are buffer[at:]."""
+        if self.in_part:
+            return self.data.span(position, size)
+        return self.data, position
+
     def _offset(self, address: int, size: int = 1) -> int:
         """Virtual address -> file offset through PT_LOAD, as the loader maps it."""
         for vaddr, filesz, offset, _ in self.loads:
@@ -255,7 +347,7 @@ class _Reader:
     def _raw_string(self, index: int) -> bytes:
         """The bytes of a string _string has already checked (for the ELF hash)."""
         start = self.strtab + index
-        return self.data[start : self.data.find(b"\0", start)]
+        return self.data[start : self.data.find(b"\0", start, start + MAX_STRING)]
 
     # -- the walk ------------------------------------------------------------------------
     def read(self) -> ElfInfo:
@@ -297,9 +389,8 @@ class _Reader:
             elf_type=elf_type.get(header["e_type"], "other"),
             interpreter=interpreter,
             has_section_headers=header["e_shoff"] != 0 and header["e_shnum"] != 0,
-            markers=_markers(
-                self.data,
-                self._marker_windows(header["e_type"] == 2 or interpreter, [(o, n) for o, n, _ in notes]),
+            markers=self._markers(
+                self._marker_windows(header["e_type"] == 2 or interpreter, [(o, n) for o, n, _ in notes])
             ),
             os_abi=os_abi,
             abi_tag_kernel=kernel,
@@ -325,7 +416,7 @@ class _Reader:
                 seen += 1
                 if seen > MAX_NOTES:
                     raise MalformedElf(f"more than {MAX_NOTES} notes in PT_NOTE")
-                namesz, descsz, note_type = struct.unpack_from(self.order + "III", self.data, position)
+                namesz, descsz, note_type = self._unpack(self.order + "III", position)
                 name_at = position + 12
                 desc_at = name_at + _align(namesz, align)
                 following = desc_at + _align(descsz, align)
@@ -333,7 +424,7 @@ class _Reader:
                     break
                 name = self.data[name_at : name_at + namesz].rstrip(b"\0")
                 if name == b"GNU" and note_type == NT_GNU_ABI_TAG and descsz >= 16 and kernel is None:
-                    os_word, *version = struct.unpack_from(self.order + "IIII", self.data, desc_at)
+                    os_word, *version = self._unpack(self.order + "IIII", desc_at)
                     kernel = ".".join(str(part) for part in version)
                     note_os = GNU_ABI_TAG_OS.get(os_word, f"gnu-abi-os-{os_word}")
                 else:
@@ -342,6 +433,12 @@ class _Reader:
                     os_abi = note_os
                 position = following
         return os_abi or "linux", kernel
+
+    def _markers(self, windows: list[tuple[int, int]] | None) -> frozenset[str]:
+        search = getattr(self.data, "watch", None) if self.in_part else None
+        if windows is None and isinstance(search, MarkerSearch):
+            return search.found  # the whole file was searched as it was read
+        return _markers(self.data, windows)
 
     def _marker_windows(self, executable: object, notes: list[tuple[int, int]]) -> list[tuple[int, int]] | None:
         """(offset, size) to search for toolchain strings; None: the whole file.
@@ -368,7 +465,8 @@ class _Reader:
             # ld.so's own check: "ELF file's phentsize not the expected size"
             raise MalformedElf(f"program header entries of {phentsize} bytes, expected {expected}")
         fmt = self.order + ("I4xQQ8xQQQ" if self.bits == 64 else "III4xII4xI")
-        return [struct.unpack_from(fmt, self.data, phoff + index * expected) for index in range(phnum)]
+        buffer, at = self._buffer(phoff, phnum * expected)
+        return [struct.unpack_from(fmt, buffer, at + index * expected) for index in range(phnum)]
 
     def _dynamic_entries(self, address: int) -> list[tuple[int, int]]:
         """(d_tag, d_val) up to DT_NULL, read where ld.so reads them: at p_vaddr in the mapped
@@ -387,11 +485,16 @@ class _Reader:
         # The file's bytes from p_vaddr on (no copy), at most one entry past the cap.
         end = min(file_end, start + (MAX_DYNAMIC_ENTRIES + 1) * entry)
         end -= (end - start) % entry
-        entries: list[tuple[int, int]] = []
-        for tag, value in layout.iter_unpack(memoryview(self.data)[start:end]):
-            if tag == DT_NULL:
-                return entries
-            entries.append((tag, value))
+        # Held in part, the first 4 KB are asked for first: the array is rarely longer, and the
+        # rest of its segment is not held.
+        windows = [min(end, start + 4096), end] if self.in_part and end > start + 4096 else [end]
+        for window_end in windows:
+            entries: list[tuple[int, int]] = []
+            buffer, at = self._buffer(start, window_end - start)
+            for tag, value in layout.iter_unpack(memoryview(buffer)[at : at + window_end - start]):
+                if tag == DT_NULL:
+                    return entries
+                entries.append((tag, value))
         if len(entries) > MAX_DYNAMIC_ENTRIES:
             raise MalformedElf(f"more than {MAX_DYNAMIC_ENTRIES} dynamic entries before DT_NULL")
         # Past p_filesz the mapping holds zeros up to p_memsz: an entry cut there ends in zeros,
@@ -487,7 +590,7 @@ class _Reader:
                 raise MalformedElf("cyclic version-need chain (vn_next)")
             seen.add(address)
             position = self._offset(address, 16)
-            vn_version, _, file_name, aux, next_offset = struct.unpack_from(self.order + "HHIII", self.data, position)
+            vn_version, _, file_name, aux, next_offset = self._unpack(self.order + "HHIII", position)
             if first and vn_version != 1:  # ld.so checks the first record only
                 raise MalformedElf(f"unsupported version {vn_version} of Verneed record")
             first = False
@@ -501,9 +604,7 @@ class _Reader:
                     raise MalformedElf("cyclic version-need chain (vna_next)")
                 aux_seen.add(aux_address)
                 aux_position = self._offset(aux_address, 16)
-                vna_hash, flags, other, vna_name, vna_next = struct.unpack_from(
-                    self.order + "IHHII", self.data, aux_position
-                )
+                vna_hash, flags, other, vna_name, vna_next = self._unpack(self.order + "IHHII", aux_position)
                 version = name(vna_name)
                 hash_matches = vna_hash == elf_hash(self._raw_string(vna_name))
                 needs.append((other & 0x7FFF, (library, version, bool(flags & VER_FLG_WEAK), hash_matches)))
@@ -531,10 +632,10 @@ class _Reader:
                 raise MalformedElf(f"more than {MAX_VERSION_ENTRIES} version definitions")
             seen.add(address)
             position = self._offset(address, 20)
-            _, flags, _, _, _, aux, next_offset = struct.unpack_from(self.order + "HHHHIII", self.data, position)
+            _, flags, _, _, _, aux, next_offset = self._unpack(self.order + "HHHHIII", position)
             if not flags & VER_FLG_BASE:
                 aux_position = self._offset((address + aux) & self.address_mask, 8)
-                (vda_name,) = struct.unpack_from(self.order + "I", self.data, aux_position)
+                (vda_name,) = self._unpack(self.order + "I", aux_position)
                 defined.append(name(vda_name))
             if next_offset == 0:
                 break
@@ -545,20 +646,21 @@ class _Reader:
         """Number of .dynsym entries, from the hash tables as ld.so would know it."""
         if DT_HASH in tags:
             position = self._offset(tags[DT_HASH], 8)
-            _, nchain = struct.unpack_from(self.order + "II", self.data, position)
+            _, nchain = self._unpack(self.order + "II", position)
             return nchain
         if DT_GNU_HASH in tags:
             return self._gnu_hash_symbol_count(tags[DT_GNU_HASH])
         from elftools.elf.elffile import ELFFile  # rarely needed: imported here
 
-        for section in ELFFile(io.BytesIO(self.data)).iter_sections():  # last resort: sections
+        whole = self.data[0 : len(self.data)] if self.in_part else self.data  # held in part: read whole
+        for section in ELFFile(io.BytesIO(whole)).iter_sections():  # last resort: sections
             if section["sh_type"] == "SHT_DYNSYM" and section["sh_entsize"]:
                 return section["sh_size"] // section["sh_entsize"]
         return 0
 
     def _gnu_hash_symbol_count(self, address: int) -> int:
         position = self._offset(address, 16)
-        nbuckets, symoffset, bloom_size, _ = struct.unpack_from(self.order + "IIII", self.data, position)
+        nbuckets, symoffset, bloom_size, _ = self._unpack(self.order + "IIII", position)
         word = 8 if self.bits == 64 else 4
         buckets_at = position + 16 + bloom_size * word
         self._check_range(buckets_at, nbuckets * 4, "GNU hash buckets")
@@ -574,7 +676,7 @@ class _Reader:
         index = last
         while index < MAX_SYMBOLS:
             self._check_range(chain_at + (index - symoffset) * 4, 4, "GNU hash chain")
-            (value,) = struct.unpack_from(self.order + "I", self.data, chain_at + (index - symoffset) * 4)
+            (value,) = self._unpack(self.order + "I", chain_at + (index - symoffset) * 4)
             index += 1
             if value & 1:
                 return index
@@ -600,12 +702,13 @@ class _Reader:
             versyms.byteswap()
         # Name offset, st_info and section index sit at different places in the two classes.
         fmt = self.order + ("IBxH" if self.bits == 64 else "I8xBxH")
+        symbols, at = self._buffer(symtab_at, syment * count)
         grouped: dict[int, tuple[list[str], int, list[str]]] = {}
         for symbol_index, raw in enumerate(versyms):
             version_index = raw & ~VERSYM_HIDDEN & 0xFFFF
             if version_index not in wanted:
                 continue
-            name_offset, info, shndx = struct.unpack_from(fmt, self.data, symtab_at + symbol_index * syment)
+            name_offset, info, shndx = struct.unpack_from(fmt, symbols, at + symbol_index * syment)
             if shndx != 0:  # defined here: not a need
                 continue
             names, total, weak = grouped.get(version_index, ([], 0, []))
@@ -692,4 +795,4 @@ def _merged_spans(windows: list[tuple[int, int]], length: int) -> list[tuple[int
     return merged
 
 
-_RUST_MARKERS = (b"/rustc/", b"rustc version", b"rust_begin_unwind")
+

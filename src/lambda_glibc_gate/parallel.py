@@ -37,7 +37,7 @@ from lambda_glibc_gate.archive import (
     open_artifact,
     release_freed_memory,
 )
-from lambda_glibc_gate.collect import Collected, Part, collect, read_part
+from lambda_glibc_gate.collect import Collected, Part, collect, held_memory, read_part, worst_read
 
 # The peak resident memory of a whole scan stays under 150 MB: this process (~25 MB with its
 # results) plus the workers' estimated peaks, added up.
@@ -69,8 +69,9 @@ def default_workers() -> int:
 
 
 def estimated_memory(path: str, limits: Limits = Limits()) -> int:  # noqa: B008 - frozen
-    """A worker's memory for `path`: its base plus the largest member it may hold whole. Sizes
-    in a zip are only declared: a lie makes the scan less parallel, never larger."""
+    """A worker's memory for `path`: its base plus what reading its largest member holds
+    (collect.held_memory). Sizes in a zip are only declared: a lie makes the scan less
+    parallel, never larger."""
     largest = limits.max_member_bytes  # unknown or unreadable: assume the worst
     try:
         if os.path.isdir(path):
@@ -88,7 +89,7 @@ def estimated_memory(path: str, limits: Limits = Limits()) -> int:  # noqa: B008
             largest = os.path.getsize(path)
     except Exception:  # noqa: BLE001 - an artifact too broken to size is sized as the worst case
         pass
-    return WORKER_BASE + min(largest, limits.max_member_bytes)
+    return WORKER_BASE + held_memory(min(largest, limits.max_member_bytes))
 
 
 def collect_many(
@@ -144,11 +145,13 @@ def read_in_workers(artifact: Artifact, members: list[Member], workers: int,
     total decompression limit (the runs would each count only their own bytes)."""
     split_from = SPLIT_FROM if split_from is None else split_from
     limits = artifact.limits
-    sizes = [min(member.size, limits.max_member_bytes) for member in members]
+    sizes = [held_memory(min(member.size, limits.max_member_bytes)) for member in members]
     weights = [_stored_size(artifact, member) for member in members]
     total = sum(weights)
-    # Each member is read at most to its declared size (more is a finding), link targets at load.
-    worst_case = sum(sizes) + limits.max_members * limits.max_link_target
+    # Each member is read at most to its declared size (more is a finding; a large one read in
+    # part may read ranges again), link targets at load.
+    worst_case = sum(worst_read(min(member.size, limits.max_member_bytes)) for member in members)
+    worst_case += limits.max_members * limits.max_link_target
     if workers < 2 or total < split_from or worst_case > limits.max_total_bytes:
         return None
     runs: list[list[int]] = [[]]
@@ -257,7 +260,7 @@ def _split_workers(path: str, cores: int, memory_budget: int) -> int:
         return 0
     listing = LISTING_PER_MEMBER * entries
     budget = min(memory_budget, SCAN_MEMORY - _resident() - listing)
-    return min(cores, (budget - min(largest, Limits().max_member_bytes)) // (WORKER_BASE + listing))
+    return min(cores, (budget - held_memory(min(largest, Limits().max_member_bytes))) // (WORKER_BASE + listing))
 
 
 def _collect_in_worker(path: str, mount: str) -> Collected:

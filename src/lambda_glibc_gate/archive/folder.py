@@ -6,6 +6,7 @@ import os
 import stat
 from collections.abc import Iterator
 
+from lambda_glibc_gate.archive.lazy import Mark
 from lambda_glibc_gate.archive.reader import (
     _FIRST_OUTPUT,
     _OUTPUT_CHUNK,
@@ -20,9 +21,11 @@ from lambda_glibc_gate.archive.reader import (
 
 
 # -- folder and single file -----------------------------------------------------------------
-def _file_chunks(path: str, name: str, follow: bool) -> Iterator[bytes]:
-    """A regular file's bytes. O_NONBLOCK and the fstat check keep a FIFO that replaced the file
-    since the walk from blocking the scan."""
+def _file_chunks(
+    path: str, name: str, follow: bool, marks: list[Mark] | None = None, resume: Mark | None = None
+) -> Iterator[bytes]:
+    """A regular file's bytes (from `resume`'s offset on; every chunk's start is a mark). O_NONBLOCK
+    and the fstat check keep a FIFO that replaced the file since the walk from blocking the scan."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     if not follow:
         flags |= getattr(os, "O_NOFOLLOW", 0)
@@ -34,7 +37,14 @@ def _file_chunks(path: str, name: str, follow: bool) -> Iterator[bytes]:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise _Problem(UNREADABLE, "not-a-file", f"{_quoted(name)} is no longer a regular file")
         size = _FIRST_OUTPUT
+        position = 0
+        if resume is not None:
+            position = resume[0]
+            os.lseek(fd, position, os.SEEK_SET)
+            size = _OUTPUT_CHUNK
         while True:
+            if marks is not None:
+                marks.append((position, None))
             try:
                 data = os.read(fd, size)
             except OSError as error:
@@ -42,6 +52,7 @@ def _file_chunks(path: str, name: str, follow: bool) -> Iterator[bytes]:
             if not data:
                 return
             yield data
+            position += len(data)
             size = _OUTPUT_CHUNK
     finally:
         os.close(fd)
@@ -53,8 +64,9 @@ class _DirectoryArtifact(Artifact):
         self._walk()
         self._check_total_size()
 
-    def _stream(self, member: Member) -> Iterator[bytes]:
-        return _file_chunks(os.path.join(self.path, *member.name.split("/")), member.name, follow=False)
+    def _stream(self, member: Member, marks: list[Mark] | None = None, resume: Mark | None = None) -> Iterator[bytes]:
+        path = os.path.join(self.path, *member.name.split("/"))
+        return _file_chunks(path, member.name, False, marks, resume)
 
     def _walk(self) -> None:
         """Depth first, sorted, never following symlinks (so no loops)."""
@@ -137,5 +149,5 @@ class _FileArtifact(Artifact):
         self._members.append(Member(name, info.st_size, info.st_mode, False, None))
         self._check_total_size()
 
-    def _stream(self, member: Member) -> Iterator[bytes]:
-        return _file_chunks(self.path, member.name, follow=True)
+    def _stream(self, member: Member, marks: list[Mark] | None = None, resume: Mark | None = None) -> Iterator[bytes]:
+        return _file_chunks(self.path, member.name, True, marks, resume)

@@ -7,9 +7,11 @@ import ctypes
 import io
 import re
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
+from lambda_glibc_gate.archive.lazy import Builder, LazyMember, Mark, Planner, SourceFailed
 from lambda_glibc_gate.report import Finding
 from lambda_glibc_gate.text import one_line
 
@@ -115,11 +117,13 @@ class Artifact:
         further than its first block."""
         return self._read(member, self._cap(None), elf_only=True)
 
-    def read_if_elf_into(self, member: Member, file: io.BufferedRandom) -> bool:
-        """read_if_elf, written to `file` (an empty temporary file) instead of memory: True when
-        the member is ELF and `file` holds it whole. For a member too large to hold (collect.py
-        maps the file and parses it from the mapping)."""
-        return self._read(member, self._cap(None), elf_only=True, sink=file) is not None
+    def read_if_elf_lazily(self, member: Member, planner: Planner) -> LazyMember | None:
+        """read_if_elf for a large member: read once, then held only in the parts a reader asks
+        for (lazy.py); None for anything else, or when it cannot be read (then a finding)."""
+        builder = Builder(planner, member.size)
+        if self._read(member, self._cap(None), elf_only=True, take=builder.take, marks=builder.marks) is None:
+            return None
+        return builder.finish(partial(self._read_again, member), self._spend_again)
 
     def close(self) -> None:
         """Release the open file, if any."""
@@ -135,8 +139,10 @@ class Artifact:
         """Bytes to allocate at once for reading `member` whole (a file's size is real)."""
         return min(member.size, cap)
 
-    def _stream(self, member: Member) -> Iterator[bytes]:
-        """The member's bytes in chunks; raises _Problem. Each kind provides its own."""
+    def _stream(self, member: Member, marks: list[Mark] | None = None, resume: Mark | None = None) -> Iterator[bytes]:
+        """The member's bytes in chunks; raises _Problem. Each kind provides its own. `marks`:
+        add a Mark at least every lazy.MARK_EVERY bytes (the first at 0), from where `resume`
+        yields the bytes again (without the whole-member checks: it is read in part)."""
         raise _Problem(UNREADABLE, "not-a-member", f"{_quoted(member.name)} is not in this artifact")
 
     def _report(
@@ -166,6 +172,32 @@ class Artifact:
                 return
         details = {"problem": problem, **details}
         self.problems.append(Finding(rule, severity, message, member=member, details=details))
+
+    def _read_again(self, member: Member, mark: Mark) -> Iterator[bytes]:
+        """The member's bytes from `mark` on, for a LazyMember; a problem ends the read
+        (SourceFailed: collect.py reports it)."""
+        try:
+            yield from self._stream(member, resume=mark)
+        except _Problem as error:
+            raise SourceFailed(error.message) from None
+
+    def _spend_again(self, size: int) -> None:
+        """Bytes a LazyMember decompresses again count against the artifact's budget too."""
+        self._spent += size
+        if self._spent > self.limits.max_total_bytes:
+            self._exhausted = True
+            self._report_total_too_large()
+            raise SourceFailed("the artifact's decompression budget is spent")
+
+    def _report_total_too_large(self, name: str | None = None) -> None:
+        where = f"reading stopped at {_quoted(name)}" if name is not None else "reading stopped"
+        self._report(
+            UNSAFE,
+            "total-too-large",
+            f"more than {_mb(self.limits.max_total_bytes)} decompressed from this "
+            f"artifact (a zip bomb?); {where} and the rest were not scanned",
+            limit=self.limits.max_total_bytes,
+        )
 
     def _report_problem(self, error: _Problem, member: str | None) -> None:
         self._report(error.rule, error.problem, error.message, member, **error.details)
@@ -205,9 +237,12 @@ class Artifact:
         cap: int,
         head: bool = False,
         elf_only: bool = False,
-        sink: io.BufferedRandom | None = None,
+        take: Callable[[bytes], None] | None = None,
+        marks: list[Mark] | None = None,
     ) -> bytes | None:
-        """The one reading loop: budget, size cap, magic check, and every error as a finding."""
+        """The one reading loop: budget, size cap, magic check, and every error as a finding.
+        `take`: give it the chunks instead of holding them (b"" then stands for the bytes);
+        `marks`: the stream's marks go there (lazy.py)."""
         if member.is_symlink or member.is_dir or self._exhausted:
             return None
         if not head and not elf_only and member.size > cap:
@@ -217,28 +252,22 @@ class Artifact:
         # twice (getvalue() hands the buffer over). It is sized once to the declared size (at
         # most `cap`): grown chunk by chunk, the reallocations of a large member can leave
         # copies of it behind in the heap.
-        buffer = io.BytesIO() if sink is None else sink
+        buffer = io.BytesIO() if take is None else None
+        write = buffer.write if buffer is not None else take
         sized = head
         got = 0
         head_bytes = b""  # the first bytes, for the magic check
         magic_checked = not elf_only
         chunks: Iterator[bytes] | None = None
         try:
-            chunks = self._stream(member)
+            chunks = self._stream(member) if marks is None else self._stream(member, marks=marks)
             for chunk in chunks:
                 self._spent += len(chunk)
                 if self._spent > self.limits.max_total_bytes:
                     self._exhausted = True
-                    self._report(
-                        UNSAFE,
-                        "total-too-large",
-                        f"more than {_mb(self.limits.max_total_bytes)} decompressed from this "
-                        f"artifact (a zip bomb?); reading stopped at {_quoted(member.name)} and "
-                        "the rest were not scanned",
-                        limit=self.limits.max_total_bytes,
-                    )
+                    self._report_total_too_large(member.name)
                     return None
-                buffer.write(chunk)
+                write(chunk)
                 got += len(chunk)
                 if not magic_checked and len(head_bytes) < len(ELF_MAGIC):
                     head_bytes = (head_bytes + chunk[: len(ELF_MAGIC)])[: len(ELF_MAGIC)]
@@ -250,7 +279,8 @@ class Artifact:
                         raise _too_large(member.name, member.size, cap)
                 if magic_checked and not sized:
                     sized = True
-                    _reserve(buffer, self._reservation(member, cap))
+                    if buffer is not None:
+                        _reserve(buffer, self._reservation(member, cap))
                 if head and got >= cap:
                     return buffer.getvalue()[:cap]
                 if got > cap:
@@ -271,8 +301,10 @@ class Artifact:
                 chunks.close()
         if not magic_checked:  # shorter than the magic number
             return None
+        if buffer is None:
+            return b""
         buffer.truncate(got)  # a member shorter than declared is a finding already; kept safe
-        return buffer.getvalue() if sink is None else b""
+        return buffer.getvalue()
 
 
 def _reserve(buffer: io.BytesIO, size: int) -> None:

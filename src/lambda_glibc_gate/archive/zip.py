@@ -19,6 +19,8 @@ try:  # installed where it has wheels (pyproject.toml): the same API, inflates a
 except ImportError:
     _fast_zlib = zlib
 
+from lambda_glibc_gate.archive import lazy
+from lambda_glibc_gate.archive.lazy import Mark
 from lambda_glibc_gate.archive.reader import (
     _DRIVE_LETTER,
     _FIRST_INPUT,
@@ -41,6 +43,9 @@ from lambda_glibc_gate.archive.reader import (
     safe_name,
 )
 
+# A member read lazily (lazy.py) is fed to the decompressor in smaller pieces: a mark can only be
+# taken once the input given is consumed, which with ELF's 2-10:1 happens every MB of output or so.
+_MARKED_INPUT = 256 * 1024
 
 # -- zip ---------------------------------------------------------------------------------------
 def _name_problem(raw: str, max_bytes: int) -> _Problem | None:
@@ -131,6 +136,12 @@ class _Inflate:
     def decompress(self, data: bytes, max_length: int) -> bytes:
         tail = self._zlib.unconsumed_tail
         return self._zlib.decompress(tail + data if tail else data, max_length)
+
+    def copy(self) -> _Inflate:
+        """The state as it is now (zlib's inflateCopy: the window and the pending match)."""
+        copied = _Inflate.__new__(_Inflate)
+        copied._zlib = self._zlib.copy()
+        return copied
 
 
 class _ZipLzma:
@@ -570,13 +581,15 @@ class _ZipArtifact(Artifact):
             return 0
         return min(info.file_size, cap)
 
-    def _stream(self, member: Member) -> Iterator[bytes]:
+    def _stream(self, member: Member, marks: list[Mark] | None = None, resume: Mark | None = None) -> Iterator[bytes]:
         info = self._infos.get(member.name)
         if info is None or self._file is None:
             return super()._stream(member)
-        return self._member_stream(info, member.name)
+        return self._member_stream(info, member.name, marks, resume)
 
-    def _member_stream(self, info: zip_layout.CentralEntry, name: str) -> Iterator[bytes]:
+    def _member_stream(
+        self, info: zip_layout.CentralEntry, name: str, marks: list[Mark] | None = None, resume: Mark | None = None
+    ) -> Iterator[bytes]:
         shown = _quoted(name)
         if info.flag_bits & _FLAG_ENCRYPTED:
             raise _Problem(
@@ -596,9 +609,30 @@ class _ZipArtifact(Artifact):
             )
         file = self._file
         assert file is not None
-        offset = self._data_offset(info, shown)
+        start = self._data_offset(info, shown)
+        offset = start
         remaining = info.compress_size
-        read_size = _FIRST_INPUT
+        read_size = _FIRST_INPUT if marks is None and resume is None else _MARKED_INPUT
+        produced = 0
+        decompressor = make() if make is not None else None
+        if resume is not None:  # (output offset, (input consumed, decompressor state or None))
+            produced, (consumed, state) = resume
+            offset += consumed
+            remaining -= consumed
+            if state is not None:
+                decompressor = state.copy()
+        next_mark = 0
+
+        def at_boundary() -> None:
+            """All input given so far is consumed: the stream can resume here."""
+            nonlocal next_mark
+            if marks is None or produced < next_mark:
+                return
+            if decompressor is not None and produced and not hasattr(decompressor, "copy"):
+                return  # bzip2 / LZMA states cannot be copied: they resume only from the start
+            state = decompressor.copy() if decompressor is not None and produced else None
+            marks.append((produced, (offset - start, state)))
+            next_mark = produced + lazy.MARK_EVERY
 
         def next_input() -> bytes:
             nonlocal offset, remaining, read_size
@@ -617,12 +651,15 @@ class _ZipArtifact(Artifact):
                 )
             offset += len(data)
             remaining -= len(data)
-            read_size = _INPUT_CHUNK
+            if read_size == _FIRST_INPUT:
+                read_size = _INPUT_CHUNK
             return data
 
-        produced = 0
         crc = 0
-        outputs = _stored(next_input) if make is None else _inflated(make(), next_input)
+        if decompressor is None:
+            outputs = _stored(next_input, at_boundary)
+        else:
+            outputs = _inflated(decompressor, next_input, at_boundary)
         try:
             for out in outputs:
                 produced += len(out)
@@ -644,7 +681,8 @@ class _ZipArtifact(Artifact):
                         "further and not scanned",
                         limit=self.limits.max_ratio,
                     )
-                crc = _fast_zlib.crc32(out, crc)
+                if resume is None:
+                    crc = _fast_zlib.crc32(out, crc)
                 yield out
         except _CORRUPT_DATA as error:
             raise _Problem(
@@ -653,6 +691,8 @@ class _ZipArtifact(Artifact):
                 f"zip member {shown} has corrupt compressed data "
                 f"({safe_name(str(error))}): Lambda would fail to unpack it",
             ) from None
+        if resume is not None:
+            return  # read in part again: the whole-member checks ran when it was read first
         if produced != info.file_size:
             raise _Problem(
                 UNREADABLE,
@@ -699,17 +739,26 @@ def _zip_kind(info: zip_layout.CentralEntry, name: str) -> tuple[int | None, str
     return mode, "link" if file_type == stat.S_IFLNK else "file"
 
 
-def _stored(next_input: Callable[[], bytes]) -> Iterator[bytes]:
-    while data := next_input():
+def _stored(next_input: Callable[[], bytes], at_boundary: Callable[[], None]) -> Iterator[bytes]:
+    while True:
+        at_boundary()
+        data = next_input()
+        if not data:
+            return
         yield data
 
 
-def _inflated(decompressor, next_input: Callable[[], bytes]) -> Iterator[bytes]:
+def _inflated(decompressor, next_input: Callable[[], bytes], at_boundary: Callable[[], None]) -> Iterator[bytes]:
     """Bounded decompression: each call yields at most one output chunk, so a bomb is caught
-    after a chunk, not after it has filled the memory."""
+    after a chunk, not after it has filled the memory. `at_boundary` is called whenever the
+    input given so far is all consumed (where a copy of the decompressor can resume)."""
     out_limit = _FIRST_OUTPUT
     while not decompressor.eof:
-        data = next_input() if decompressor.needs_input else b""
+        if decompressor.needs_input:
+            at_boundary()
+            data = next_input()
+        else:
+            data = b""
         out = decompressor.decompress(data, out_limit)
         if out:
             yield out
