@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import stat
-import uuid
 from typing import TextIO
 
 LEGACY = "##["
@@ -48,6 +47,8 @@ def can_start_command(text: str) -> bool:
 def stop_commands_block(text: str) -> str:
     """`text` between stop-commands and its resume line; the token is random per block, so the
     text cannot guess it and resume early."""
+    import uuid  # here, not at the top: it imports platform, a cost every CLI run would pay
+
     token = uuid.uuid4().hex
     body = text if text.endswith("\n") else text + "\n"
     return f"::stop-commands::{token}\n{body}::{token}::\n"

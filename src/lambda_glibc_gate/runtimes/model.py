@@ -3,7 +3,6 @@ OperatingSystem, RunnerImage, and the errors; no loading, no queries."""
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -43,6 +42,8 @@ class UnknownRuntimeError(GateError, ValueError):
     """A runtime id that AWS does not have (or that the database does not know)."""
 
     def __init__(self, runtime_id: str, known: Iterable[str]):
+        import difflib  # here, not at the top: only a mistyped runtime needs it
+
         self.runtime_id = runtime_id
         self.suggestions = tuple(difflib.get_close_matches(runtime_id, list(known), n=3))
         hint = f"; did you mean {', '.join(self.suggestions)}?" if self.suggestions else ""
