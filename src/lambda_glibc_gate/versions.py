@@ -49,6 +49,7 @@ def parse_tag(tag: str) -> Version | None:
     return Version(match["family"], number_key(match["number"]))
 
 
+@lru_cache(maxsize=4096)  # the runtime's limits are keyed once per version need judged
 def number_key(number: str) -> tuple[int, ...]:
     """ "2.2.5" -> (2, 2, 5); "3.4.29" -> (3, 4, 29). Non-numeric parts sort first."""
     key = []
