@@ -94,6 +94,12 @@ def test_progress_is_told_each_artifact_once_in_order(artifacts, workers):
     assert calls == [(number, len(artifacts), path) for number, path in enumerate(artifacts)]
 
 
+def parallel_context_is_not_fork() -> bool:
+    from lambda_glibc_gate.parallel import _context
+
+    return _context().get_start_method() != "fork"
+
+
 def test_no_paths_no_work():
     assert collect_many([], TASK_ROOT, workers=4) == []
 
@@ -231,6 +237,22 @@ def test_one_artifact_read_by_workers_gives_the_same_facts(many_members, workers
     problems = [f.details.get("problem") for f in serial.findings]
     assert "duplicate" in problems and "too-many-findings" in problems and problems.count("crc-mismatch") == 20
     assert any(f.rule == "malformed-elf" for f in serial.findings) and len(serial.tree.elves) > 20
+
+
+@pytest.mark.skipif(parallel_context_is_not_fork(), reason="workers inherit the listing only when forked")
+def test_forked_workers_read_the_listed_artifact_without_listing_it_again(many_members, monkeypatch,
+                                                                            whole_scan_memory):
+    """Forked once the artifact is listed, the workers share its open zip (read with pread, so
+    their reads cannot move each other's position) and never open or list it themselves."""
+    from lambda_glibc_gate import parallel
+    from lambda_glibc_gate.parallel import read_in_workers
+
+    def split(artifact, members):
+        monkeypatch.setattr(parallel, "open_artifact", lambda *args: pytest.fail("a worker listed it again"))
+        return read_in_workers(artifact, members, 2, memory_budget=2**40, split_from=0)
+
+    serial = collect(many_members, TASK_ROOT)
+    assert facts(collect(many_members, TASK_ROOT, split)) == facts(serial)
 
 
 def test_a_small_artifact_alone_is_read_in_this_process(many_members, whole_scan_memory):

@@ -3,16 +3,18 @@ artifact, its members read by several workers.
 
 Reading an artifact is CPU-bound (inflate + parse) and holds the GIL, so threads do not help;
 processes do. A worker reads one artifact at a time and holds at most one member of it, so its
-memory is its own base plus the largest member. Each worker's peak is estimated (the largest
-such need it has run), and work is handed out only while the estimated peaks of all the workers,
-added up, stay within the budget; a free worker that has already paid for a large member takes
-the next one first (a large package waits for room, or runs alone).
+memory is its own base plus what its largest member holds (collect.held_memory). Each worker's
+peak is estimated (the largest such need it has run), and work is handed out only while the
+estimated peaks of all the workers, added up, stay within the budget; a free worker that has
+already paid for a large member takes the next one first (a large package waits for room, or
+runs alone).
 
 A single artifact on several cores: a zip of SPLIT_FROM stored bytes or more (measured: below
-it the workers cost more than they save) has its workers started before it is listed here
-(forked from this process as it is, they carry no listing); its members are read in runs of
-consecutive ones, about equal in compressed size, by workers that each open the artifact
-themselves, while this process's memory, their bases and the largest member fit in SCAN_MEMORY.
+it the workers cost more than they save) is listed here, then its members are read in runs of
+consecutive ones, about equal in compressed size, by workers forked from this process once it
+is listed (they inherit the listing and the open zip, which is read with pread; where fork is
+not the start method each opens the artifact itself), while this process's memory, their bases
+and the largest member fit in SCAN_MEMORY.
 The parts are merged in member order, and what the workers' readers reported is replayed on
 this process's artifact, so the result is the same Collected, findings and all, as reading it
 here. A smaller artifact, or a single core, is read in this process.
@@ -116,12 +118,10 @@ def collect_many(
                 progress(number, len(paths), path)
             split_workers = _split_workers(path, cores, memory_budget) if cores > 1 else 0
             if split_workers > 1:
-                # The workers start now, before the artifact is listed here: forked from this
-                # process as it is, they do not carry the listing (a fork's pages count in both).
-                with Workers(split_workers) as started:
-                    split = partial(read_in_workers, workers=split_workers, memory_budget=memory_budget,
-                                    started=started)
-                    results.append(collect(path, mount, split))
+                # The workers are forked once the artifact is listed here: they inherit the
+                # listing and the open zip (read with pread), instead of each listing it again.
+                split = partial(read_in_workers, workers=split_workers, memory_budget=memory_budget)
+                results.append(collect(path, mount, split))
             else:
                 results.append(collect(path, mount))
         return results
@@ -136,13 +136,14 @@ def collect_many(
 
 
 def read_in_workers(artifact: Artifact, members: list[Member], workers: int,
-                    memory_budget: int = MEMORY_BUDGET, split_from: int | None = None,
-                    started: Workers | None = None) -> list[Part] | None:
+                    memory_budget: int = MEMORY_BUDGET, split_from: int | None = None) -> list[Part] | None:
     """collect()'s `read_parts` for one large artifact: its members in runs of consecutive ones
     (the archive's order, about equal compressed size), each run read and parsed by a worker
-    that opens the artifact itself, within the memory budget; None (read them in this process)
-    when the artifact is too small to pay for the workers, or when reading it could reach the
-    total decompression limit (the runs would each count only their own bytes)."""
+    forked from this process as it is now (the artifact listed and open: where fork is the
+    start method, workers use it; elsewhere each opens the artifact itself), within the memory
+    budget; None (read them in this process) when the artifact is too small to pay for the
+    workers, or when reading it could reach the total decompression limit (the runs would each
+    count only their own bytes)."""
     split_from = SPLIT_FROM if split_from is None else split_from
     limits = artifact.limits
     sizes = [held_memory(min(member.size, limits.max_member_bytes)) for member in members]
@@ -166,12 +167,15 @@ def read_in_workers(artifact: Artifact, members: list[Member], workers: int,
     base = WORKER_BASE + LISTING_PER_MEMBER * len(members)
     needs = [base + max(sizes[index] for index in run) for run in runs]
     memory_budget = min(memory_budget, SCAN_MEMORY - _resident())
-    count = len(started.executors) if started is not None else workers
-    if count * base + max(sizes, default=0) > memory_budget:
+    if workers * base + max(sizes, default=0) > memory_budget:
         return None  # the idle workers' bases and the largest member do not fit: read it here
     calls = [(_read_in_worker, (artifact.path, [members[index].name for index in run])) for run in runs]
-    return _run(calls, needs, min(count, len(runs)), memory_budget, workers=started, in_order=False,
-                base=base)
+    global _inherited
+    _inherited = artifact.path, artifact, {member.name: member for member in members}
+    try:
+        return _run(calls, needs, min(workers, len(runs)), memory_budget, in_order=False, base=base)
+    finally:
+        _inherited = None
 
 
 def _run(calls: list[tuple[Callable, tuple]], needs: list[int], count: int, memory_budget: int,
@@ -186,7 +190,7 @@ def _run(calls: list[tuple[Callable, tuple]], needs: list[int], count: int, memo
     next call first. `in_order`: calls start in the order given (progress is told in order);
     otherwise a call that fits may start before one that must wait."""
     if workers is None:
-        with Workers(count, start=False) as own:
+        with Workers(count) as own:
             return _run(calls, needs, count, memory_budget, started, own, in_order, base)
     results: list = [None] * len(calls)
     pending = list(range(len(calls)))
@@ -218,14 +222,11 @@ def _run(calls: list[tuple[Callable, tuple]], needs: list[int], count: int, memo
 
 class Workers:
     """`count` worker processes, each its own single-process pool (so a call can be given to the
-    one whose memory suits it). `start`: start them now, from this process as it is now."""
+    one whose memory suits it), each started by the first call given to it."""
 
-    def __init__(self, count: int, start: bool = True) -> None:
+    def __init__(self, count: int) -> None:
         context = _context()
         self.executors = [ProcessPoolExecutor(max_workers=1, mp_context=context) for _ in range(count)]
-        if start:
-            for running in [executor.submit(int) for executor in self.executors]:
-                running.result()
 
     def __enter__(self) -> Workers:
         return self
@@ -271,15 +272,22 @@ def _collect_in_worker(path: str, mount: str) -> Collected:
 
 # A worker keeps the artifact it last opened: it reads several runs of the same one.
 _opened: dict[str, tuple[Artifact, dict[str, Member]]] = {}
+# The artifact read_in_workers is splitting, as forked workers inherit it: (path, artifact, members
+# by name); None in a worker started another way, which opens the artifact itself.
+_inherited: tuple[str, Artifact, dict[str, Member]] | None = None
 
 
 def _read_in_worker(path: str, names: list[str]) -> Part:
     if path not in _opened:
         for artifact, _ in _opened.values():
-            artifact.close()
+            if _inherited is None or artifact is not _inherited[1]:
+                artifact.close()
         _opened.clear()
-        artifact = open_artifact(path)
-        _opened[path] = artifact, {member.name: member for member in artifact.members()}
+        if _inherited is not None and _inherited[0] == path:
+            _opened[path] = _inherited[1], _inherited[2]
+        else:
+            artifact = open_artifact(path)
+            _opened[path] = artifact, {member.name: member for member in artifact.members()}
     artifact, by_name = _opened[path]
     reports: list[tuple[tuple, dict]] = []
     # What the reader reports is recorded, not judged here: the parent replays it in member

@@ -639,8 +639,7 @@ class _ZipArtifact(Artifact):
             if remaining <= 0:
                 return b""
             try:
-                file.seek(offset)
-                data = file.read(min(read_size, remaining))
+                data = _read_at(file, offset, min(read_size, remaining))
             except OSError as error:
                 raise _Problem(UNREADABLE, "io-error", f"cannot read zip member {shown}: {error.strerror}") from None
             if not data:
@@ -721,6 +720,18 @@ class _ZipArtifact(Artifact):
                 f"zip member {shown} has no valid local header: the zip is corrupt; Lambda would reject it",
             )
         return local
+
+
+def _read_at(file, offset: int, size: int) -> bytes:
+    """`size` bytes at `offset`, leaving the file's position alone where the system can (pread):
+    workers forked after the listing share the open file with each other (parallel.py)."""
+    if _PREAD is not None:
+        return _PREAD(file.fileno(), size, offset)
+    file.seek(offset)
+    return file.read(size)
+
+
+_PREAD = getattr(os, "pread", None)  # not on Windows, where workers open the zip themselves
 
 
 def _zip_kind(info: zip_layout.CentralEntry, name: str) -> tuple[int | None, str]:
