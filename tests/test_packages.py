@@ -602,3 +602,17 @@ def test_real_cryptography_wheel(tmp_path: Path) -> None:
         assert set(owner.platform_tags) == set(wheel_platforms)
         glibc = owner.manylinux_glibc
         assert glibc is not None and tuple(map(int, glibc.split("."))) <= (2, 28)
+
+
+def test_record_rows_are_split_as_the_csv_module_splits_them():
+    """RECORD's fast path (no csv reader for a line without quotes) reads what csv reads."""
+    from lambda_glibc_gate.packages import _record_paths
+
+    lines = ["a/b.py,sha256=x,12", "a b/c,,", ",x", "x", " lead,1", "trail ,2", "a\tb,c", 'q"uote,1',
+             '"a,b",1', '"bad"x,1', "é/ü.py,1", "a,b,c,d", "sp ace", "nul\0,1", '"nul\0",1']
+    for line in lines:
+        try:
+            row = next(csv.reader([line]), None)
+        except csv.Error:
+            row = None
+        assert list(_record_paths(line.encode())) == ([row[0]] if row and row[0] else []), line

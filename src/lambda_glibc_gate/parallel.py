@@ -247,21 +247,21 @@ def _resident() -> int:
 
 def _split_workers(path: str, cores: int, memory_budget: int) -> int:
     """How many workers may read `path` together (0 or 1: none): a zip of SPLIT_FROM bytes or
-    more, sized from its central directory before it is listed here: each worker's base and
-    listing, and the largest member once, within what this process leaves of SCAN_MEMORY. A
-    folder is split only by workers started when it is read (its size is known once walked)."""
+    more, sized from its end record before it is listed here: each worker's base and listing,
+    and what the largest member a zip may hold costs held in part (its sizes are not read here:
+    read_in_workers checks them once listed), within what this process leaves of SCAN_MEMORY.
+    A folder is split only by workers started when it is read (its size is known once walked)."""
     try:
         if not os.path.isfile(path) or os.path.getsize(path) < SPLIT_FROM or not _starts_like_a_zip(path):
             return 0
     except OSError:
         return 0
     entries = declared_entry_count(path)
-    largest = largest_declared_member(path)
-    if entries is None or largest is None:
+    if entries is None:
         return 0
     listing = LISTING_PER_MEMBER * entries
     budget = min(memory_budget, SCAN_MEMORY - _resident() - listing)
-    return min(cores, (budget - held_memory(min(largest, Limits().max_member_bytes))) // (WORKER_BASE + listing))
+    return min(cores, (budget - held_memory(Limits().max_member_bytes)) // (WORKER_BASE + listing))
 
 
 def _collect_in_worker(path: str, mount: str) -> Collected:
