@@ -108,6 +108,21 @@ def run_command(label: str, command: Sequence[str], repeat: int, memory: bool = 
     return Timing(label, seconds, peak or None, bound or None)
 
 
+def run_pairs(first: tuple[str, Sequence[str]], second: tuple[str, Sequence[str]],
+              repeat: int) -> tuple[Timing, Timing]:
+    """Run two commands alternately, `repeat` times each (no memory sampling): on a machine
+    whose load drifts, each pair sees about the same load, so their ratios are comparable."""
+    timings: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeat):
+        for (label, command), seconds in zip((first, second), timings, strict=True):
+            start = time.perf_counter()
+            done = subprocess.run(command, stdout=subprocess.DEVNULL, check=False)
+            seconds.append(time.perf_counter() - start)
+            if done.returncode not in (0, 1):
+                raise SystemExit(f"{label}: {' '.join(command)} exited {done.returncode}")
+    return Timing(first[0], timings[0]), Timing(second[0], timings[1])
+
+
 def run_call(label: str, call: Callable[[], object], repeat: int) -> Timing:
     seconds = []
     for _ in range(repeat):

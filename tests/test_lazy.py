@@ -158,3 +158,17 @@ def test_a_member_that_changes_under_the_reader_is_a_finding(tmp_path, monkeypat
     assert elves == {}
     assert [(rule, member) for rule, member, _ in findings] == [("unreadable-archive", "bootstrap")]
     assert "again" in findings[0][2]
+
+
+@pytest.mark.parametrize("size", [1, 3, 16, 17, 4096])
+def test_toolchain_strings_are_found_across_chunks_of_any_size(size, monkeypatch):
+    """An executable's strings are searched as it streams by: a string split over several
+    chunks, however small, before or after the plan is made, is found as in the whole file."""
+    from lambda_glibc_gate.elf import MarkerSearch, _markers
+
+    monkeypatch.setattr(lazy, "HEAD", 1010)  # the plan is made inside the first string
+    data = bytes(1000) + b"rust_begin_unwind" + bytes(500) + b"\xff Go buildinf:" + bytes(7)
+    builder = lazy.Builder(lambda head, length: ([], MarkerSearch()), len(data))
+    for start in range(0, len(data), size):
+        builder.take(data[start : start + size])
+    assert builder.watch.found == _markers(data) == {"rust", "go"}

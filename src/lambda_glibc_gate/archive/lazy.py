@@ -83,9 +83,7 @@ class Builder:
             if low < end and high > start:
                 self._pieces.append((max(low, start), chunk[max(low, start) - start : min(high, end) - start]))
         if self.watch is not None:
-            window = self._tail + chunk
-            self.watch.update(window)
-            self._tail = window[-self.watch.overlap :] if self.watch.overlap else b""
+            self._watch(chunk)
 
     def finish(self, restream: Restream, spend: Callable[[int], None]) -> LazyMember:
         if not self._planned:
@@ -102,8 +100,17 @@ class Builder:
             ranges, self.watch = [], None
         self._keep = _merged((max(0, offset), offset + size) for offset, size in ranges if size > 0)
         if self.watch is not None and head:
-            self.watch.update(head)
-            self._tail = head[-self.watch.overlap :] if self.watch.overlap else b""
+            self._watch(head)
+
+    def _watch(self, chunk: bytes) -> None:
+        """Show the watch `chunk`, and what spans the border with the previous one (no copy of
+        the chunk: a string that crosses the border lies within `overlap` bytes of it)."""
+        overlap = self.watch.overlap
+        if self._tail:
+            self.watch.update(self._tail + chunk[:overlap])
+        self.watch.update(chunk)
+        # the stream's last `overlap` bytes, however short the chunks
+        self._tail = (chunk if len(chunk) >= overlap else self._tail + chunk)[-overlap:] if overlap else b""
 
 
 class LazyMember:
