@@ -304,3 +304,70 @@ def test_sizing_a_zip_that_lies_about_its_count_never_parses_it_with_zipfile(tmp
     limits = Limits(max_members=1000)
     assert parallel.estimated_memory(str(path), limits) == parallel.WORKER_BASE + held_memory(limits.max_member_bytes)
     assert opened == []  # zipfile would have built all 3,000 entries
+
+
+def test_meanwhile_runs_once_before_reading_when_no_worker_reads(make_zip, many_members, monkeypatch):
+    """With no workers (one small artifact, one core, no artifact at all) the planning runs
+    before anything is read, in this thread: the order a scan had before it overlapped."""
+    import threading
+
+    from lambda_glibc_gate import parallel
+
+    small = make_zip({"bootstrap": elf_fixture("hello-glibc2.34-x86_64")})
+    real_collect = parallel.collect
+    for paths, workers in (([small], 2), ([many_members], 1), ([], 2), ([small, small], 1)):
+        events: list = []
+
+        def read(*args, events=events):
+            events.append("read")
+            return real_collect(*args)
+
+        def meanwhile(events=events):
+            events.append(threading.current_thread() is threading.main_thread())
+
+        monkeypatch.setattr(parallel, "collect", read)
+        collect_many(paths, TASK_ROOT, workers=workers, meanwhile=meanwhile)
+        assert events == [True] + ["read"] * len(paths), (paths, workers, events)
+
+
+def test_meanwhile_runs_beside_the_workers_of_a_split_artifact(many_members, monkeypatch, whole_scan_memory):
+    """The planning of a scan runs in a thread while the workers read one large artifact (they
+    are all started first: no fork beside a thread), and the result is the same."""
+    import threading
+
+    from lambda_glibc_gate import parallel
+
+    monkeypatch.setattr(parallel, "SPLIT_FROM", 0)
+    seen = []
+
+    def meanwhile():
+        seen.append((threading.current_thread() is threading.main_thread(), parallel._inherited is not None))
+
+    [got] = collect_many([many_members], TASK_ROOT, workers=2, meanwhile=meanwhile)
+    assert seen == [(False, True)]  # once, beside the workers, while the artifact was being read
+    assert facts(got) == facts(collect(many_members, TASK_ROOT))
+
+
+def test_what_meanwhile_raises_stops_the_split_read(many_members, monkeypatch, whole_scan_memory):
+    """A planning error (an unknown runtime) is raised as soon as it happens: the runs not yet
+    started are dropped, the workers stopped."""
+    from lambda_glibc_gate import parallel
+    from lambda_glibc_gate.errors import UsageError
+
+    monkeypatch.setattr(parallel, "SPLIT_FROM", 0)
+    started = []
+    real_run = parallel._run
+
+    def counting_run(calls, *args, **kwargs):
+        started.append(len(calls))
+        return real_run(calls, *args, **kwargs)
+
+    monkeypatch.setattr(parallel, "_run", counting_run)
+
+    def meanwhile():
+        raise UsageError("unknown runtime 'python3.99'")
+
+    with pytest.raises(UsageError, match="python3.99"):
+        collect_many([many_members], TASK_ROOT, workers=2, meanwhile=meanwhile)
+    assert started  # it was being read in runs when the error came
+    assert parallel._inherited is None

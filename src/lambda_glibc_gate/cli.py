@@ -169,9 +169,8 @@ def _print_report(text: str, json_text: bool = False, commands: bool = False) ->
 def _run_scan(args: argparse.Namespace) -> int:
     from lambda_glibc_gate import suppress
     from lambda_glibc_gate.config import load_ignores
-    from lambda_glibc_gate.errors import UsageError
-    from lambda_glibc_gate.runtimes import UnknownRuntimeError
-    from lambda_glibc_gate.scan import ScanOptions, scan
+    from lambda_glibc_gate.errors import GateError
+    from lambda_glibc_gate.scan import ScanOptions, scan  # the runtime database loads while it reads
 
     # Before the scan: a bad ignore entry is a usage error, not a surprise after a long scan.
     try:
@@ -193,7 +192,7 @@ def _run_scan(args: argparse.Namespace) -> int:
     )
     try:
         report = scan(args.paths, options)
-    except (UsageError, UnknownRuntimeError) as error:
+    except GateError as error:  # a usage error, an unknown runtime: exit 2 with the one-line reason
         return _fatal(str(error))
     except KeyboardInterrupt:
         return _fatal("interrupted")

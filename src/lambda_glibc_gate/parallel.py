@@ -100,6 +100,7 @@ def collect_many(
     workers: int | None = None,
     memory_budget: int = MEMORY_BUDGET,
     progress: Callable[[int, int, str], None] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> list[Collected]:
     """`collect(path, mount)` for every path, in the order given.
 
@@ -107,8 +108,12 @@ def collect_many(
     busy workers may hold together, by `estimated_memory` (one artifact always runs, however
     large). `progress(started, total, path)` is called as each artifact is started. A single
     artifact large enough (SPLIT_FROM) has its members read by the workers, in runs.
+    `meanwhile()` runs once: in a thread of this process while workers read one large artifact
+    (this process only waits then), else before anything is read; what it raises is raised
+    here, as soon as it is raised.
     """
     paths = list(paths)
+    once = _Once(meanwhile)
     cores = default_workers() if workers is None else max(1, workers)
     count = min(cores, len(paths))
     if count <= 1:
@@ -120,11 +125,15 @@ def collect_many(
             if split_workers > 1:
                 # The workers are forked once the artifact is listed here: they inherit the
                 # listing and the open zip (read with pread), instead of each listing it again.
-                split = partial(read_in_workers, workers=split_workers, memory_budget=memory_budget)
+                split = partial(read_in_workers, workers=split_workers, memory_budget=memory_budget,
+                                meanwhile=once)
                 results.append(collect(path, mount, split))
             else:
+                once()
                 results.append(collect(path, mount))
+        once()
         return results
+    once()
     needs = [estimated_memory(path) for path in paths]
     calls = [(_collect_in_worker, (path, mount)) for path in paths]
 
@@ -136,14 +145,16 @@ def collect_many(
 
 
 def read_in_workers(artifact: Artifact, members: list[Member], workers: int,
-                    memory_budget: int = MEMORY_BUDGET, split_from: int | None = None) -> list[Part] | None:
+                    memory_budget: int = MEMORY_BUDGET, split_from: int | None = None,
+                    meanwhile: Callable[[], None] | None = None) -> list[Part] | None:
     """collect()'s `read_parts` for one large artifact: its members in runs of consecutive ones
     (the archive's order, about equal compressed size), each run read and parsed by a worker
     forked from this process as it is now (the artifact listed and open: where fork is the
     start method, workers use it; elsewhere each opens the artifact itself), within the memory
     budget; None (read them in this process) when the artifact is too small to pay for the
     workers, or when reading it could reach the total decompression limit (the runs would each
-    count only their own bytes)."""
+    count only their own bytes). `meanwhile()` runs in a thread while the workers read (once
+    they are all started: no fork happens beside a thread), else before this returns None."""
     split_from = SPLIT_FROM if split_from is None else split_from
     limits = artifact.limits
     sizes = [held_memory(min(member.size, limits.max_member_bytes)) for member in members]
@@ -154,6 +165,8 @@ def read_in_workers(artifact: Artifact, members: list[Member], workers: int,
     worst_case = sum(worst_read(min(member.size, limits.max_member_bytes)) for member in members)
     worst_case += limits.max_members * limits.max_link_target
     if workers < 2 or total < split_from or worst_case > limits.max_total_bytes:
+        if meanwhile is not None:
+            meanwhile()
         return None
     runs: list[list[int]] = [[]]
     target = total / (RUNS_PER_WORKER * workers)
@@ -168,19 +181,28 @@ def read_in_workers(artifact: Artifact, members: list[Member], workers: int,
     needs = [base + max(sizes[index] for index in run) for run in runs]
     memory_budget = min(memory_budget, SCAN_MEMORY - _resident())
     if workers * base + max(sizes, default=0) > memory_budget:
+        if meanwhile is not None:
+            meanwhile()
         return None  # the idle workers' bases and the largest member do not fit: read it here
     calls = [(_read_in_worker, (artifact.path, [members[index].name for index in run])) for run in runs]
     global _inherited
     _inherited = artifact.path, artifact, {member.name: member for member in members}
     try:
-        return _run(calls, needs, min(workers, len(runs)), memory_budget, in_order=False, base=base)
+        with Workers(min(workers, len(runs))) as started:
+            if meanwhile is None:
+                return _run(calls, needs, len(started.executors), memory_budget, workers=started,
+                            in_order=False, base=base)
+            started.start()  # every fork done before the thread starts
+            with _Beside(meanwhile) as beside:
+                return _run(calls, needs, len(started.executors), memory_budget, workers=started,
+                            in_order=False, base=base, check=beside.check)
     finally:
         _inherited = None
 
 
 def _run(calls: list[tuple[Callable, tuple]], needs: list[int], count: int, memory_budget: int,
          started: Callable[[int], None] | None = None, workers: Workers | None = None,
-         in_order: bool = True, base: int = WORKER_BASE) -> list:
+         in_order: bool = True, base: int = WORKER_BASE, check: Callable[[], None] | None = None) -> list:
     """Every call's result, in order, from `count` worker processes (`workers`, or started here).
 
     Each worker's peak is estimated (`base`, or the largest need it has run), and a call goes
@@ -188,10 +210,11 @@ def _run(calls: list[tuple[Callable, tuple]], needs: list[int], count: int, memo
     budget (one call always runs): what the workers hold at any moment, and their own peaks
     added up, stay under it. A free worker that has already paid for a large member takes the
     next call first. `in_order`: calls start in the order given (progress is told in order);
-    otherwise a call that fits may start before one that must wait."""
+    otherwise a call that fits may start before one that must wait. `check()` is called
+    every few milliseconds while calls run (it may raise: the calls not started are dropped)."""
     if workers is None:
         with Workers(count) as own:
-            return _run(calls, needs, count, memory_budget, started, own, in_order, base)
+            return _run(calls, needs, count, memory_budget, started, own, in_order, base, check)
     results: list = [None] * len(calls)
     pending = list(range(len(calls)))
     peaks = [base] * len(workers.executors)
@@ -213,7 +236,9 @@ def _run(calls: list[tuple[Callable, tuple]], needs: list[int], count: int, memo
             function, args = calls[call]
             busy[workers.executors[worker].submit(function, *args)] = call, worker
             peaks[worker] = max(peaks[worker], needs[call])
-        done, _ = wait(busy, return_when=FIRST_COMPLETED)
+        done, _ = wait(busy, timeout=None if check is None else 0.01, return_when=FIRST_COMPLETED)
+        if check is not None:
+            check()
         for future in done:
             call, _ = busy.pop(future)
             results[call] = future.result()
@@ -228,12 +253,60 @@ class Workers:
         context = _context()
         self.executors = [ProcessPoolExecutor(max_workers=1, mp_context=context) for _ in range(count)]
 
+    def start(self) -> None:
+        """Start every worker now (a call each that does nothing)."""
+        for running in [executor.submit(int) for executor in self.executors]:
+            running.result()
+
     def __enter__(self) -> Workers:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         for executor in self.executors:
             executor.shutdown(wait=True, cancel_futures=True)
+
+
+class _Once:
+    """A callable that calls `function` the first time only (nothing when it is None)."""
+
+    def __init__(self, function: Callable[[], None] | None) -> None:
+        self.function = function
+        self.pending = function is not None
+
+    def __call__(self) -> None:
+        if self.pending:
+            self.pending = False
+            self.function()
+
+
+class _Beside:
+    """`function` run in a thread for the time of a `with` block: what it raises is raised by
+    check() as soon as it is raised, else when the block ends (after the thread has ended)."""
+
+    def __init__(self, function: Callable[[], None]) -> None:
+        self.function = function
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="lambda-glibc-gate-meanwhile", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self.function()
+        except BaseException as error:  # noqa: BLE001 - handed to the main thread
+            self.error = error
+
+    def check(self) -> None:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+    def __enter__(self) -> _Beside:
+        self.thread.start()
+        return self
+
+    def __exit__(self, kind: object, *rest: object) -> None:
+        self.thread.join()
+        if kind is None:
+            self.check()
 
 
 def _resident() -> int:

@@ -12,19 +12,23 @@ import types
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import TYPE_CHECKING
 
-from lambda_glibc_gate import advice, checks, runtimes
 from lambda_glibc_gate.archive import Limits, expand_paths
 from lambda_glibc_gate.collect import Collected, collect
 from lambda_glibc_gate.errors import UsageError
-from lambda_glibc_gate.judge import judge
 from lambda_glibc_gate.options import ScanOptions, checked
 from lambda_glibc_gate.report import ArtifactReport, Finding, Report
 from lambda_glibc_gate.resolve import LAYER_ROOT, TASK_ROOT, Tree
 from lambda_glibc_gate.text import one_line as safe_name
-from lambda_glibc_gate.versions import glibc_key
 
-__all__ = ["Collected", "Job", "ScanOptions", "collect", "judge", "scan", "target_for"]  # collect / judge re-exported
+# The runtime database and the judging modules are imported by _plan_jobs, which runs while the
+# artifacts are read (parallel.collect_many's `meanwhile`), not before: this module imports
+# only what reading needs.
+if TYPE_CHECKING:
+    from lambda_glibc_gate import checks
+
+__all__ = ["Collected", "Job", "ScanOptions", "collect", "scan", "target_for"]  # collect re-exported
 
 
 
@@ -49,22 +53,27 @@ def scan(paths: Sequence[str], options: ScanOptions) -> Report:
     artifact_paths = expand_paths(paths)
     layers = [_layer(path, options.root) for path in (expand_paths(options.layers) if options.layers else [])]
 
-    if options.runtime == "auto":
-        jobs = _jobs_from_templates(artifact_paths, options)
-    else:
-        runtime = runtimes.get_runtime(options.runtime)
-        jobs = [Job(path, runtime, architecture) for path in artifact_paths]
-
     mount = LAYER_ROOT if options.as_layer else TASK_ROOT
     from lambda_glibc_gate.parallel import collect_many  # imported here: it starts worker processes
 
     # Reading is most of the cost: artifacts are read in parallel (within a memory budget), once
-    # each even when several functions share one.
-    unique_paths = list(dict.fromkeys(job.path for job in jobs))
+    # each even when several functions share one, and the jobs are planned while they are read
+    # (the runtime database, the templates: none of it needs the artifacts' contents).
+    unique_paths = list(dict.fromkeys(artifact_paths))
     outside = [path for path in unique_paths if _outside(path, options.root)]
     to_read = [path for path in unique_paths if path not in outside]
-    collected_once = dict(zip(to_read, collect_many(to_read, mount, progress=options.progress), strict=True))
+    planned: list[list[Job]] = []
+    collected = collect_many(to_read, mount, progress=options.progress,
+                             meanwhile=lambda: planned.append(_plan_jobs(artifact_paths, options)))
+    collected_once = dict(zip(to_read, collected, strict=True))
     collected_once.update((path, _not_read(path, mount)) for path in outside)
+    jobs = planned[0]
+    for path in dict.fromkeys(job.path for job in jobs):  # a template may name more than was given
+        if path not in collected_once:
+            collected_once[path] = _not_read(path, mount) if _outside(path, options.root) else collect(path, mount)
+    from lambda_glibc_gate import runtimes
+    from lambda_glibc_gate.judge import judge
+
     reports = []
     for job in jobs:
         collected = collected_once[job.path]
@@ -181,9 +190,21 @@ def _too_large_with_layers(collected: Collected, layers: list[tuple[Tree, list[F
     ]
 
 
+def _plan_jobs(artifact_paths: list[str], options: ScanOptions) -> list[Job]:
+    """The verdicts to give: each artifact as the given runtime, or (auto) as each function its
+    code is. Imports the runtime database and the judging modules (see the imports above)."""
+    from lambda_glibc_gate import runtimes
+    from lambda_glibc_gate.judge import judge  # noqa: F401 - imported now, while the artifacts are read
+
+    if options.runtime == "auto":
+        return _jobs_from_templates(artifact_paths, options)
+    runtime = runtimes.get_runtime(options.runtime)
+    return [Job(path, runtime, options.architecture) for path in artifact_paths]
+
+
 def _jobs_from_templates(artifact_paths: list[str], options: ScanOptions) -> list[Job]:
     """--runtime auto: one job per function whose code an artifact is, holds or lies in."""
-    from lambda_glibc_gate import templates
+    from lambda_glibc_gate import runtimes, templates
 
     try:
         plan = templates.plan_artifacts(artifact_paths, list(options.template_dirs))
@@ -219,6 +240,8 @@ def _jobs_from_templates(artifact_paths: list[str], options: ScanOptions) -> lis
 
 
 def target_for(runtime, architecture: str, options: ScanOptions, today: date) -> checks.Target:
+    from lambda_glibc_gate import advice, checks, runtimes
+
     limits = runtime.limits_for(architecture)
     limits = runtimes.with_overrides(limits, options.glibc, options.glibcxx)
     # Only runners of the function's architecture that GitHub still supports, real labels not aliases.
@@ -258,6 +281,9 @@ def _runtime_json(target: checks.Target) -> dict:
 
 def runtime_hint(report: Report) -> list[Finding]:
     """When one newer runtime would clear every error, say it once at the top."""
+    from lambda_glibc_gate import runtimes
+    from lambda_glibc_gate.versions import glibc_key
+
     errors = [f for f in report.all_findings() if f.severity == "error"]
     if not errors or any(f.details.get("newer_runtime") is None for f in errors):
         return []
