@@ -371,3 +371,28 @@ def test_what_meanwhile_raises_stops_the_split_read(many_members, monkeypatch, w
         collect_many([many_members], TASK_ROOT, workers=2, meanwhile=meanwhile)
     assert started  # it was being read in runs when the error came
     assert parallel._inherited is None
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_a_worker_is_given_depth_calls_at_once(depth):
+    """depth 2: each worker holds its next call while it runs one, so it never waits for this
+    process (busy planning in a thread) to hand it the next."""
+    import time
+
+    from lambda_glibc_gate.parallel import Workers, _run
+
+    most = []
+    with Workers(2) as workers:
+        for executor in workers.executors:
+            real_submit = executor.submit
+            futures: list = []
+
+            def submit(*args, real_submit=real_submit, futures=futures):
+                futures.append(real_submit(*args))
+                most.append(sum(not future.done() for future in futures))
+                return futures[-1]
+
+            executor.submit = submit
+        results = _run([(time.sleep, (0.05,))] * 6, [0] * 6, 2, 2**40, workers=workers, in_order=False, depth=depth)
+    assert results == [None] * 6
+    assert max(most) == depth

@@ -25,6 +25,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from functools import partial
@@ -195,14 +196,15 @@ def read_in_workers(artifact: Artifact, members: list[Member], workers: int,
             started.start()  # every fork done before the thread starts
             with _Beside(meanwhile) as beside:
                 return _run(calls, needs, len(started.executors), memory_budget, workers=started,
-                            in_order=False, base=base, check=beside.check)
+                            in_order=False, base=base, check=beside.check, depth=2)
     finally:
         _inherited = None
 
 
 def _run(calls: list[tuple[Callable, tuple]], needs: list[int], count: int, memory_budget: int,
          started: Callable[[int], None] | None = None, workers: Workers | None = None,
-         in_order: bool = True, base: int = WORKER_BASE, check: Callable[[], None] | None = None) -> list:
+         in_order: bool = True, base: int = WORKER_BASE, check: Callable[[], None] | None = None,
+         depth: int = 1) -> list:
     """Every call's result, in order, from `count` worker processes (`workers`, or started here).
 
     Each worker's peak is estimated (`base`, or the largest need it has run), and a call goes
@@ -211,31 +213,37 @@ def _run(calls: list[tuple[Callable, tuple]], needs: list[int], count: int, memo
     added up, stay under it. A free worker that has already paid for a large member takes the
     next call first. `in_order`: calls start in the order given (progress is told in order);
     otherwise a call that fits may start before one that must wait. `check()` is called
-    every few milliseconds while calls run (it may raise: the calls not started are dropped)."""
+    every few milliseconds while calls run (it may raise: the calls not started are dropped).
+    `depth`: calls given to a worker at once (2: it starts the next without waiting for this
+    process, which may be busy in another thread)."""
     if workers is None:
         with Workers(count) as own:
-            return _run(calls, needs, count, memory_budget, started, own, in_order, base, check)
+            return _run(calls, needs, count, memory_budget, started, own, in_order, base, check, depth)
     results: list = [None] * len(calls)
     pending = list(range(len(calls)))
     peaks = [base] * len(workers.executors)
     busy: dict[Future, tuple[int, int]] = {}  # future -> (call, worker)
     while pending or busy:
-        taken = {worker for _, worker in busy.values()}
-        for worker in sorted(set(range(len(peaks))) - taken, key=lambda worker: -peaks[worker]):
-            others = sum(peaks) - peaks[worker]
-            candidates = pending[:1] if in_order else pending
-            call = next((index for index in candidates
-                         if others + max(peaks[worker], needs[index]) <= memory_budget), None)
-            if call is None and not busy and pending:
-                call = pending[0]  # nothing running: the next call runs, however large
-            if call is None:
-                continue
-            pending.remove(call)
-            if started is not None:
-                started(call)
-            function, args = calls[call]
-            busy[workers.executors[worker].submit(function, *args)] = call, worker
-            peaks[worker] = max(peaks[worker], needs[call])
+        queued = Counter(worker for _, worker in busy.values())
+        for _ in range(depth):
+            for worker in sorted(range(len(peaks)), key=lambda worker: (queued[worker], -peaks[worker])):
+                if queued[worker] >= depth:
+                    continue
+                others = sum(peaks) - peaks[worker]
+                candidates = pending[:1] if in_order else pending
+                call = next((index for index in candidates
+                             if others + max(peaks[worker], needs[index]) <= memory_budget), None)
+                if call is None and not busy and pending:
+                    call = pending[0]  # nothing running: the next call runs, however large
+                if call is None:
+                    continue
+                pending.remove(call)
+                if started is not None:
+                    started(call)
+                function, args = calls[call]
+                busy[workers.executors[worker].submit(function, *args)] = call, worker
+                queued[worker] += 1
+                peaks[worker] = max(peaks[worker], needs[call])
         done, _ = wait(busy, timeout=None if check is None else 0.01, return_when=FIRST_COMPLETED)
         if check is not None:
             check()
