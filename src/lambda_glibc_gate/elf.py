@@ -338,16 +338,18 @@ class _Reader:
     def _string(self, strtab: int, strsz: int, index: int) -> str:
         if index >= strsz:
             raise MalformedElf("string index outside the dynamic string table")
-        start = strtab + index
-        end = self.data.find(b"\0", start, min(start + MAX_STRING, strtab + strsz))
+        strings, base = self.strings  # the table at `strtab`, asked for once
+        start = base + index
+        end = strings.find(b"\0", start, min(start + MAX_STRING, base + strsz))
         if end < 0:
             raise MalformedElf("unterminated string in the dynamic string table")
-        return _text(self.data[start:end])
+        return _text(strings[start:end])
 
     def _raw_string(self, index: int) -> bytes:
         """The bytes of a string _string has already checked (for the ELF hash)."""
-        start = self.strtab + index
-        return self.data[start : self.data.find(b"\0", start, start + MAX_STRING)]
+        strings, base = self.strings
+        start = base + index
+        return strings[start : strings.find(b"\0", start, start + MAX_STRING)]
 
     # -- the walk ------------------------------------------------------------------------
     def read(self) -> ElfInfo:
@@ -533,7 +535,8 @@ class _Reader:
         strsz = tags.get(DT_STRSZ, 0)
         strtab = self._offset(tags[DT_STRTAB], max(strsz, 1))
         self._check_range(strtab, strsz, "DT_STRTAB")
-        self.strtab = strtab
+        # (buffer, position of the table in it): thousands of names are looked up in it
+        self.strings = self._buffer(strtab, strsz)
 
         def name(index: int) -> str:
             return self._string(strtab, strsz, index)
@@ -571,7 +574,9 @@ class _Reader:
             "is_pie": bool(flags_1 & DF_1_PIE),
             # searched in place: a C++ library's string table is megabytes, not worth a copy
             "exports": frozenset(
-                marker.decode() for marker in _MARKER_EXPORTS if self.data.find(marker, strtab, strtab + strsz) >= 0
+                marker.decode()
+                for marker in _MARKER_EXPORTS
+                if self.strings[0].find(marker, self.strings[1], self.strings[1] + strsz) >= 0
             ),
         }
 
