@@ -208,7 +208,7 @@ def main() -> int:
     if huge is not None:
         memory_only(huge, "the largest ELF member is the same as above")
     if big_member is not None:
-        memory_only(big_member, "one ELF member: held whole while it is parsed")
+        memory_only(big_member, "one ELF member, held in part (archive/lazy.py)")
     return 0
 
 
