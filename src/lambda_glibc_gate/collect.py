@@ -45,9 +45,10 @@ class Part:
     reports: list[tuple[tuple, dict]] = field(default_factory=list)
 
 
-# read_parts(artifact, members) -> the Parts of those members, in their order (each part a run
-# of consecutive members), or None to read them here.
-ReadParts = Callable[[Artifact, list[Member]], "list[Part] | None"]
+# read_parts(artifact, members, meanwhile) -> the Parts of those members, in their order (each
+# part a run of consecutive members), or None to read them here; it calls meanwhile() once, in a
+# thread while the members are read elsewhere, or before it returns None.
+ReadParts = Callable[[Artifact, list[Member], Callable[[], None]], "list[Part] | None"]
 
 
 def collect(path: str, mount: str, read_parts: ReadParts | None = None) -> Collected:
@@ -89,8 +90,28 @@ def collect(path: str, mount: str, read_parts: ReadParts | None = None) -> Colle
             if member.name.rsplit("/", 1)[-1] in METADATA_NAMES:
                 metadata[member.name] = member
 
+        def read_text(name: str) -> bytes | None:
+            member = metadata.get(name)
+            # the index's own limit; past it the file is cut, never an unsafe-archive finding
+            return artifact.read_head(member, read_limit(name)) if member is not None else None
+
+        index: list = []
+        index_reports: list[tuple[tuple, dict]] = []
+
+        def build_index() -> None:
+            """The package index, which needs only names and metadata files: built while the
+            members are read elsewhere when they are (read_parts), its problems recorded and
+            reported in the order a read here gives (after the members' and the link's)."""
+            if index:
+                return
+            report, artifact._report = artifact._report, lambda *args, **kwargs: index_reports.append((args, kwargs))
+            try:
+                index.append(PackageIndex.build(names, read_text))
+            finally:
+                artifact._report = report  # type: ignore[method-assign]
+
         members = list(regular.values())
-        parts = read_parts(artifact, members) if read_parts is not None else None
+        parts = read_parts(artifact, members, build_index) if read_parts is not None else None
         for part in parts if parts is not None else [read_part(artifact, members)]:
             for args, kwargs in part.reports:  # as if read here: de-duplicated and capped here
                 artifact._report(*args, **kwargs)
@@ -99,13 +120,10 @@ def collect(path: str, mount: str, read_parts: ReadParts | None = None) -> Colle
             collected.findings += part.malformed
 
         _follow_bootstrap_link(collected, artifact, regular)
-
-        def read_text(name: str) -> bytes | None:
-            member = metadata.get(name)
-            # the index's own limit; past it the file is cut, never an unsafe-archive finding
-            return artifact.read_head(member, read_limit(name)) if member is not None else None
-
-        collected.packages = PackageIndex.build(names, read_text)
+        build_index()
+        for args, kwargs in index_reports:
+            artifact._report(*args, **kwargs)
+        collected.packages = index[0]
         collected.findings[:0] = list(artifact.problems)
         collected.unpacked_size = artifact.unpacked_size
     return collected

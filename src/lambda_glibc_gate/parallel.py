@@ -28,7 +28,6 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from functools import partial
 
 from lambda_glibc_gate.archive import (
     ZIP_MAGICS,
@@ -126,8 +125,14 @@ def collect_many(
             if split_workers > 1:
                 # The workers are forked once the artifact is listed here: they inherit the
                 # listing and the open zip (read with pread), instead of each listing it again.
-                split = partial(read_in_workers, workers=split_workers, memory_budget=memory_budget,
-                                meanwhile=once)
+                def split(artifact: Artifact, members: list[Member], index: Callable[[], None],
+                          workers: int = split_workers) -> list[Part] | None:
+                    def beside() -> None:  # while the workers read: the package index, the planning
+                        index()
+                        once()
+
+                    return read_in_workers(artifact, members, workers, memory_budget, meanwhile=beside)
+
                 results.append(collect(path, mount, split))
             else:
                 once()
