@@ -497,3 +497,21 @@ def test_the_deprecated_runtime_warning_is_given_once_per_runtime_not_per_artifa
     report = run(packages, runtime="provided.al2")
     deprecated = [f for f in report.all_findings() if f.rule == "deprecated-runtime"]
     assert len(deprecated) == 1 and deprecated[0] in report.notices
+
+
+def test_what_a_scan_needs_before_reading_imports_no_runtime_database():
+    """The runtime database, YAML and the judging modules load while the artifacts are read
+    (scan._plan_jobs beside the workers): importing the CLI and the scan and checking the
+    options must not pull them in before (a fresh interpreter tells)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, lambda_glibc_gate.cli, lambda_glibc_gate.scan, lambda_glibc_gate.parallel\n"
+        "from lambda_glibc_gate.options import ScanOptions, checked\n"
+        "checked(ScanOptions(runtime='python3.12', architecture='aarch64'))\n"
+        "heavy = ('yaml', 'lambda_glibc_gate.runtimes', 'lambda_glibc_gate.judge')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

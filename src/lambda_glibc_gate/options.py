@@ -52,7 +52,7 @@ def checked(options: ScanOptions, names: Mapping[str, str] = CLI_NAMES) -> ScanO
     """`options` with the architecture in Lambda's spelling; UsageError (one line, the caller's
     names) for a value that cannot be used. The runtime id is checked against the database by
     the scan itself (runtimes.UnknownRuntimeError, also a GateError)."""
-    from lambda_glibc_gate import runtimes  # the database loads only when a scan runs
+    from lambda_glibc_gate.architectures import UnknownArchitectureError, normalize_architecture
 
     for field in ("glibc", "glibcxx"):
         value = getattr(options, field)
@@ -63,7 +63,7 @@ def checked(options: ScanOptions, names: Mapping[str, str] = CLI_NAMES) -> ScanO
     if fail_on not in FAIL_ON:
         raise UsageError(f"{names['fail_on']} takes error, warning or never, not {options.fail_on!r}")
     try:
-        architecture = runtimes.normalize_architecture(options.architecture)
-    except runtimes.UnknownArchitectureError:
+        architecture = normalize_architecture(options.architecture)
+    except UnknownArchitectureError:
         raise UsageError(f"{names['architecture']} takes x86_64 or arm64, not {options.architecture!r}") from None
     return replace(options, architecture=architecture, fail_on=fail_on)

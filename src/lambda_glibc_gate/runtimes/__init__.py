@@ -16,13 +16,17 @@ import re
 from datetime import date
 from typing import Any
 
-from lambda_glibc_gate.runtimes.load import _check_version, _database, parse_database
-from lambda_glibc_gate.runtimes.model import (
+from lambda_glibc_gate.architectures import (
     ARCHITECTURES,
     ELF_MACHINE,
+    LAMBDA_ARCH,
+    UnknownArchitectureError,
+    normalize_architecture,
+)
+from lambda_glibc_gate.runtimes.load import _check_version, _database, parse_database
+from lambda_glibc_gate.runtimes.model import (
     EVIDENCE,
     FAMILIES,
-    LAMBDA_ARCH,
     STATUSES,
     UNKNOWN,
     UNKNOWN_OS,
@@ -36,9 +40,7 @@ from lambda_glibc_gate.runtimes.model import (
     RuntimeDataError,
     SamPythonPolicy,
     SystemLibrary,
-    UnknownArchitectureError,
     UnknownRuntimeError,
-    normalize_architecture,
 )
 
 __all__ = [

@@ -10,10 +10,10 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any
 
+from lambda_glibc_gate.architectures import ARCHITECTURES
 from lambda_glibc_gate.data_files import load_data
 from lambda_glibc_gate.runtimes.model import (
     _VERSION,
-    ARCHITECTURES,
     EVIDENCE,
     FAMILIES,
     STATUSES,

@@ -10,13 +10,9 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any
 
+from lambda_glibc_gate.architectures import normalize_architecture  # the one table of names
 from lambda_glibc_gate.errors import GateError
 
-ARCHITECTURES = ("x86_64", "arm64")  # Lambda's names; ELF aarch64 == Lambda arm64
-# The one table of architecture names: Lambda's -> ELF's (also uname -m, manylinux, the zig /
-# glibc abilist name), and back.
-ELF_MACHINE = {"x86_64": "x86_64", "arm64": "aarch64"}
-LAMBDA_ARCH = {machine: lambda_name for lambda_name, machine in ELF_MACHINE.items()}
 STATUSES = ("present", "absent", "unknown")
 EVIDENCE = ("observed", "derived", "inferred", "none")
 # Version families a system library can define; the first four are limited by ArchLimits.
@@ -24,14 +20,6 @@ FAMILIES = ("glibc", "glibcxx", "cxxabi", "gcc", "zlib", "openssl")
 UNKNOWN = "unknown"  # a fact no source gives
 UNKNOWN_OS = UNKNOWN
 _VERSION = re.compile(r"^\d+(\.\d+)*$")
-_ARCH_ALIASES = {
-    "x86_64": "x86_64",
-    "amd64": "x86_64",
-    "x64": "x86_64",
-    "x86-64": "x86_64",
-    "arm64": "arm64",
-    "aarch64": "arm64",
-}
 
 
 class RuntimeDataError(ValueError):
@@ -48,13 +36,6 @@ class UnknownRuntimeError(GateError, ValueError):
         self.suggestions = tuple(difflib.get_close_matches(runtime_id, list(known), n=3))
         hint = f"; did you mean {', '.join(self.suggestions)}?" if self.suggestions else ""
         super().__init__(f"unknown Lambda runtime {runtime_id!r}{hint}")
-
-
-class UnknownArchitectureError(GateError, ValueError):
-    """An architecture name that is neither Lambda's nor ELF's spelling of one."""
-
-    def __init__(self, name: str):
-        super().__init__(f"unknown architecture {name!r}; expected one of {', '.join(ARCHITECTURES)}")
 
 
 class MissingFactError(ValueError):
@@ -295,14 +276,6 @@ class _Database:
     runtimes: Mapping[str, Runtime]
     runner_images: Mapping[str, RunnerImage]
     sam_python: Mapping[str, SamPythonPolicy]
-
-
-def normalize_architecture(name: str) -> str:
-    """Lambda's name for an architecture: "aarch64" -> "arm64", "amd64" -> "x86_64"."""
-    try:
-        return _ARCH_ALIASES[name.strip().lower()]
-    except KeyError:
-        raise UnknownArchitectureError(name) from None
 
 
 def _iso(value: date | None) -> str | None:
