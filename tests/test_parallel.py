@@ -270,14 +270,31 @@ def test_a_small_artifact_alone_is_read_in_this_process(many_members, whole_scan
                                memory_budget=2 * WORKER_BASE) is None
 
 
-def test_a_large_artifact_alone_is_split_by_collect_many(many_members, monkeypatch, whole_scan_memory):
-    """collect_many of one artifact on several cores reads it in runs (the threshold lowered)."""
-    from lambda_glibc_gate import parallel
+def count_runs(monkeypatch) -> list[int]:
+    """How many calls each split gave its workers, through whichever pool ran them (forked.run
+    where this process may fork, else the executors' _run)."""
+    from lambda_glibc_gate import forked, parallel
+
+    calls: list[int] = []
+    for module, name in ((parallel, "_run"), (forked, "run")):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *args, real=real, **kwargs: calls.append(len(args[0]))
+                            or real(*args, **kwargs))
+    return calls
+
+
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "executors"])
+def test_a_large_artifact_alone_is_split_by_collect_many(many_members, monkeypatch, whole_scan_memory, fork):
+    """collect_many of one artifact on several cores reads it in runs (the threshold lowered),
+    by workers this process forks itself, or by executors where it may not."""
+    from lambda_glibc_gate import forked, parallel
 
     monkeypatch.setattr(parallel, "SPLIT_FROM", 0)
-    calls = []
-    real = parallel._run
-    monkeypatch.setattr(parallel, "_run", lambda *args, **kwargs: calls.append(len(args[0])) or real(*args, **kwargs))
+    if not fork:
+        monkeypatch.setattr(forked, "can_fork", lambda: False)
+    elif not forked.can_fork():
+        pytest.skip("this process cannot fork")
+    calls = count_runs(monkeypatch)
     [got] = collect_many([many_members], TASK_ROOT, workers=2)
     assert calls and calls[0] > 1
     assert facts(got) == facts(collect(many_members, TASK_ROOT))
@@ -358,14 +375,7 @@ def test_what_meanwhile_raises_stops_the_split_read(many_members, monkeypatch, w
     from lambda_glibc_gate.errors import UsageError
 
     monkeypatch.setattr(parallel, "SPLIT_FROM", 0)
-    started = []
-    real_run = parallel._run
-
-    def counting_run(calls, *args, **kwargs):
-        started.append(len(calls))
-        return real_run(calls, *args, **kwargs)
-
-    monkeypatch.setattr(parallel, "_run", counting_run)
+    started = count_runs(monkeypatch)
 
     def meanwhile():
         raise UsageError("unknown runtime 'python3.99'")

@@ -22,13 +22,14 @@ here. A smaller artifact, or a single core, is read in this process.
 
 from __future__ import annotations
 
-import multiprocessing
+import contextlib
 import os
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import TYPE_CHECKING
 
+from lambda_glibc_gate import forked
 from lambda_glibc_gate.archive import (
     ZIP_MAGICS,
     Artifact,
@@ -40,6 +41,9 @@ from lambda_glibc_gate.archive import (
     release_freed_memory,
 )
 from lambda_glibc_gate.collect import Collected, Part, collect, held_memory, read_part, worst_read
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 # The peak resident memory of a whole scan stays under 150 MB: this process (~25 MB with its
 # results) plus the workers' estimated peaks, added up.
@@ -193,15 +197,21 @@ def read_in_workers(artifact: Artifact, members: list[Member], workers: int,
     calls = [(_read_in_worker, (artifact.path, [members[index].name for index in run])) for run in runs]
     global _inherited
     _inherited = artifact.path, artifact, {member.name: member for member in members}
+    beside = _Beside(meanwhile) if meanwhile is not None else None
+    count = min(workers, len(runs))
     try:
-        with Workers(min(workers, len(runs))) as started:
-            if meanwhile is None:
-                return _run(calls, needs, len(started.executors), memory_budget, workers=started,
-                            in_order=False, base=base)
-            started.start()  # every fork done before the thread starts
-            with _Beside(meanwhile) as beside:
-                return _run(calls, needs, len(started.executors), memory_budget, workers=started,
-                            in_order=False, base=base, check=beside.check, depth=2)
+        with beside if beside is not None else contextlib.nullcontext():
+            check = beside.check if beside is not None else None
+            if forked.can_fork() and count * (base + max(sizes, default=0)) <= memory_budget:
+                # each worker may hold its largest member at once: no budget to keep per call
+                return forked.run(calls, count, started=beside.start if beside is not None else None,
+                                  check=check)
+            with Workers(count) as started:
+                started.start()  # every fork done before the thread starts
+                if beside is not None:
+                    beside.start()
+                return _run(calls, needs, count, memory_budget, workers=started, in_order=False, base=base,
+                            check=check, depth=2 if beside is not None else 1)
     finally:
         _inherited = None
 
@@ -224,6 +234,8 @@ def _run(calls: list[tuple[Callable, tuple]], needs: list[int], count: int, memo
     if workers is None:
         with Workers(count) as own:
             return _run(calls, needs, count, memory_budget, started, own, in_order, base, check, depth)
+    from concurrent.futures import FIRST_COMPLETED, wait
+
     results: list = [None] * len(calls)
     pending = list(range(len(calls)))
     peaks = [base] * len(workers.executors)
@@ -263,6 +275,9 @@ class Workers:
     one whose memory suits it), each started by the first call given to it."""
 
     def __init__(self, count: int) -> None:
+        # imported here: a scan that forks its own workers (forked.py) never needs them
+        from concurrent.futures import ProcessPoolExecutor
+
         context = _context()
         self.executors = [ProcessPoolExecutor(max_workers=1, mp_context=context) for _ in range(count)]
 
@@ -293,13 +308,17 @@ class _Once:
 
 
 class _Beside:
-    """`function` run in a thread for the time of a `with` block: what it raises is raised by
-    check() as soon as it is raised, else when the block ends (after the thread has ended)."""
+    """`function` run in a thread started by start() within a `with` block: what it raises is
+    raised by check() as soon as it is raised, else when the block ends (after the thread has
+    ended); a block left before start() runs `function` then, in this thread."""
 
     def __init__(self, function: Callable[[], None]) -> None:
         self.function = function
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="lambda-glibc-gate-meanwhile", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
 
     def _run(self) -> None:
         try:
@@ -313,10 +332,13 @@ class _Beside:
             raise error
 
     def __enter__(self) -> _Beside:
-        self.thread.start()
         return self
 
     def __exit__(self, kind: object, *rest: object) -> None:
+        if self.thread.ident is None:  # never started (a fork failed): run it now, here
+            if kind is None:
+                self.function()
+            return
         self.thread.join()
         if kind is None:
             self.check()
@@ -406,6 +428,8 @@ def _file_size(path: str) -> int:
 def _context():
     """fork where it is safe: workers start in milliseconds with the modules already imported
     (spawn re-imports them in every worker). A process with threads must not fork."""
+    import multiprocessing
+
     if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context()
