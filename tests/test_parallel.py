@@ -409,3 +409,24 @@ def test_a_worker_is_given_depth_calls_at_once(depth):
         results = _run([(time.sleep, (0.05,))] * 6, [0] * 6, 2, 2**40, workers=workers, in_order=False, depth=depth)
     assert results == [None] * 6
     assert max(most) == depth
+
+
+def test_a_refused_fork_reads_the_artifact_here(many_members, monkeypatch, whole_scan_memory):
+    """A process limit (EAGAIN from fork) is no error: the artifact is read in this process,
+    the planning still runs once, the facts are the same."""
+    import errno
+
+    from lambda_glibc_gate import forked, parallel
+
+    if not forked.can_fork():
+        pytest.skip("this process cannot fork")
+    monkeypatch.setattr(parallel, "SPLIT_FROM", 0)
+
+    def refuse():
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(forked.os, "fork", refuse)
+    planned = []
+    [got] = collect_many([many_members], TASK_ROOT, workers=2, meanwhile=lambda: planned.append(1))
+    assert planned == [1]
+    assert facts(got) == facts(collect(many_members, TASK_ROOT))

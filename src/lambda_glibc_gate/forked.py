@@ -29,6 +29,10 @@ class WorkerDied(RuntimeError):
     """A forked worker ended without returning the results of the calls it was given."""
 
 
+class CannotFork(OSError):
+    """The system refused a fork (a process limit, memory): nothing was run; read elsewhere."""
+
+
 def can_fork() -> bool:
     """os.fork exists and this process has no other thread (a fork beside threads can deadlock)."""
     return hasattr(os, "fork") and threading.active_count() == 1
@@ -47,7 +51,10 @@ def run(
     children: list[_Child] = []
     try:
         for _ in range(max(1, min(count, len(calls)))):
-            children.append(_Child.fork(calls))
+            try:
+                children.append(_Child.fork(calls))
+            except OSError as error:
+                raise CannotFork(error.errno, f"cannot start a worker process: {error.strerror}") from None
         if started is not None:
             started()
         return _dispatch(calls, children, check, depth)

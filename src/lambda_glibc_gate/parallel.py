@@ -204,8 +204,11 @@ def read_in_workers(artifact: Artifact, members: list[Member], workers: int,
             check = beside.check if beside is not None else None
             if forked.can_fork() and count * (base + max(sizes, default=0)) <= memory_budget:
                 # each worker may hold its largest member at once: no budget to keep per call
-                return forked.run(calls, count, started=beside.start if beside is not None else None,
-                                  check=check)
+                try:
+                    return forked.run(calls, count, started=beside.start if beside is not None else None,
+                                      check=check)
+                except forked.CannotFork:
+                    return None  # the system allows no more processes: read it here
             with Workers(count) as started:
                 started.start()  # every fork done before the thread starts
                 if beside is not None:
