@@ -12,9 +12,11 @@ runs alone).
 A single artifact on several cores: a zip of SPLIT_FROM stored bytes or more (measured: below
 it the workers cost more than they save) is listed here, then its members are read in runs of
 consecutive ones, about equal in compressed size, by workers forked from this process once it
-is listed (they inherit the listing and the open zip, which is read with pread; where fork is
-not the start method each opens the artifact itself), while this process's memory, their bases
-and the largest member fit in SCAN_MEMORY.
+is listed (they inherit the listing and the open zip, which is read with pread: forked.py forks
+them where os.fork exists; elsewhere executors start them and each opens the artifact itself),
+while this process's memory, their bases and what the largest member holds fit in SCAN_MEMORY;
+meanwhile this process builds the package index and plans the scan in a thread (collect_many's
+`meanwhile`).
 The parts are merged in member order, and what the workers' readers reported is replayed on
 this process's artifact, so the result is the same Collected, findings and all, as reading it
 here. A smaller artifact, or a single core, is read in this process.

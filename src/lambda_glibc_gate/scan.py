@@ -304,7 +304,7 @@ def runtime_hint(report: Report) -> list[Finding]:
 class _CallableModule(types.ModuleType):
     """`from lambda_glibc_gate import scan` is the public API, and this module is also named scan:
     the import system binds the package attribute to the module, so the module itself calls
-    scan() (and keeps ScanOptions, collect, judge as attributes)."""
+    scan() (and keeps ScanOptions and collect as attributes)."""
 
     def __call__(self, paths: Sequence[str], options: ScanOptions) -> Report:
         return scan(paths, options)
