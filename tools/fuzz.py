@@ -22,6 +22,8 @@ Targets:
             PT_DYNAMIC's p_offset / p_vaddr / p_filesz moved;
   versions  as elf, mutating the version chains: vn_cnt, vn_next, vn_aux, vna_next, vna_name,
             vna_hash, vd_next, vd_aux, DT_VERNEEDNUM / DT_VERDEFNUM, DT_VERNEED / DT_VERDEF.
+  lazy      as elf, and the folder is also read with every member held in part (archive/lazy.py,
+            with tiny heads, blocks and mark spacing): the facts and findings must be the same.
 
 An input fails when scan() raises, or the report breaks the contract every artifact must
 keep (tests/test_fuzz.py checks the same): JSON that round-trips, known rule ids, one-line
@@ -51,7 +53,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures" / "elf"
 CRASHERS = REPO / "tests" / "fixtures" / "crashers"
-TARGETS = ("zip", "elf", "dynamic", "versions")
+TARGETS = ("zip", "elf", "dynamic", "versions", "lazy")
 STRUCTURED = ("dynamic", "versions")  # ELF inputs with structure-aware mutations
 RUNTIME = "provided.al2023"
 
@@ -368,7 +370,34 @@ def run_target(target: str, data: bytes, workdir: Path):
     path = place(target, data, workdir)
     report = scan([str(path)], ScanOptions(runtime=RUNTIME))
     check_report(report)
+    if target == "lazy":
+        check_held_in_part(path)
     return report
+
+
+def check_held_in_part(path: Path) -> None:
+    """Read whole and held in part, the same facts and findings (raises ContractViolation)."""
+    from lambda_glibc_gate import collect
+    from lambda_glibc_gate.archive import lazy
+    from lambda_glibc_gate.archive import zip as zip_kind
+    from lambda_glibc_gate.resolve import TASK_ROOT
+
+    def judged():
+        collected = collect.collect(str(path), TASK_ROOT)
+        return collected.tree.elves, sorted((f.rule, f.member or "", f.message) for f in collected.findings)
+
+    whole = judged()
+    small = {(collect, "WHOLE_UP_TO"): 0, (lazy, "HEAD"): 512, (lazy, "BLOCK"): 256,
+             (lazy, "MARK_EVERY"): 2048, (zip_kind, "_MARKED_INPUT"): 256}
+    saved = {key: getattr(*key) for key in small}
+    try:
+        for (module, name), value in small.items():
+            setattr(module, name, value)
+        in_part = judged()
+    finally:
+        for (module, name), value in saved.items():
+            setattr(module, name, value)
+    _expect(in_part == whole, f"held in part, judged otherwise: {in_part!r} != {whole!r}"[:2000])
 
 
 def check_report(report) -> None:
