@@ -252,31 +252,18 @@ def plan_reading(head: bytes, length: int) -> tuple[list[tuple[int, int]], Marke
     hint: whatever else the reader asks for is read again."""
     reader = _Reader(head)
     header = reader.header
-    headers = reader._program_headers(header["e_phoff"], header["e_phnum"], header["e_phentsize"])
-    ranges: list[tuple[int, int]] = []
-    notes: list[tuple[int, int]] = []
-    dynamic = None
-    interpreter = False
-    for p_type, p_offset, p_vaddr, p_filesz, p_memsz, _ in headers:
-        if p_type == PT_LOAD:
-            reader.loads.append((p_vaddr, p_filesz, p_offset, p_memsz))
-        elif p_type == PT_INTERP:
-            interpreter = True
-            ranges.append((p_offset, min(p_filesz, MAX_STRING)))
-        elif p_type == PT_DYNAMIC:
-            dynamic = (p_vaddr, p_filesz)
-        elif p_type == PT_NOTE:
-            notes.append((p_offset, p_filesz))
-            ranges.append((p_offset, min(p_filesz, MARKER_WINDOW)))
-    if dynamic is not None:
-        address, size = dynamic
-        for vaddr, filesz, offset, _ in reader.loads:
-            if vaddr <= address < vaddr + filesz:
-                ranges.append((offset + address - vaddr, min(max(size, 4096), MARKER_WINDOW)))
-                break
-    executable = header["e_type"] == 2 or interpreter
+    interpreters, dynamic, notes = reader._segments(
+        reader._program_headers(header["e_phoff"], header["e_phnum"], header["e_phentsize"])
+    )
+    ranges = [(offset, min(size, MAX_STRING)) for offset, size in interpreters]
+    ranges += [(offset, min(size, MARKER_WINDOW)) for offset, size, _ in notes]
+    segment = reader._load_holding(dynamic[0]) if dynamic is not None else None
+    if segment is not None:
+        vaddr, _, offset, _ = segment
+        ranges.append((offset + dynamic[0] - vaddr, min(max(dynamic[1], 4096), MARKER_WINDOW)))
+    executable = header["e_type"] == 2 or bool(interpreters)
     if not executable:
-        ranges += reader._marker_windows(False, notes) or []
+        ranges += reader._marker_windows(False, [(offset, size) for offset, size, _ in notes]) or []
     budget = _PLAN_BUDGET  # a hostile header may foretell thousands of windows: keep the first
     kept = []
     for offset, size in ranges:
@@ -365,23 +352,15 @@ class _Reader:
         self._check_range(header["e_phoff"], phnum * header["e_phentsize"], "program headers")
 
         interpreter = None
-        dynamic: tuple[int, int] | None = None
-        notes: list[tuple[int, int, int]] = []
-        headers = self._program_headers(header["e_phoff"], phnum, header["e_phentsize"])
-        for p_type, p_offset, p_vaddr, p_filesz, p_memsz, p_align in headers:
-            if p_type == PT_LOAD:
-                self.loads.append((p_vaddr, p_filesz, p_offset, p_memsz))
-            elif p_type == PT_INTERP:
-                self._check_range(p_offset, p_filesz, "PT_INTERP")
-                raw = self.data[p_offset : p_offset + min(p_filesz, MAX_STRING)]
-                if b"\0" not in raw:  # the kernel refuses an unterminated path (binfmt_elf)
-                    raise MalformedElf("PT_INTERP is not a NUL-terminated path")
-                interpreter = _text(raw.split(b"\0", 1)[0])
-            elif p_type == PT_DYNAMIC:
-                # ld.so keeps the last PT_DYNAMIC (each one overwrites l_ld) and uses its p_vaddr
-                dynamic = (p_vaddr, p_filesz)
-            elif p_type == PT_NOTE:
-                notes.append((p_offset, p_filesz, p_align))
+        interpreters, dynamic, notes = self._segments(
+            self._program_headers(header["e_phoff"], phnum, header["e_phentsize"])
+        )
+        for p_offset, p_filesz in interpreters:
+            self._check_range(p_offset, p_filesz, "PT_INTERP")
+            raw = self.data[p_offset : p_offset + min(p_filesz, MAX_STRING)]
+            if b"\0" not in raw:  # the kernel refuses an unterminated path (binfmt_elf)
+                raise MalformedElf("PT_INTERP is not a NUL-terminated path")
+            interpreter = _text(raw.split(b"\0", 1)[0])
 
         os_abi, kernel = self._os_abi(notes)
         info = dict(
@@ -436,6 +415,30 @@ class _Reader:
                 position = following
         return os_abi or "linux", kernel
 
+    def _segments(
+        self, headers: list[tuple[int, ...]]
+    ) -> tuple[list[tuple[int, int]], tuple[int, int] | None, list[tuple[int, int, int]]]:
+        """PT_LOAD entries into self.loads; returns every PT_INTERP (p_offset, p_filesz) in order,
+        the PT_DYNAMIC ld.so uses (p_vaddr, p_filesz) and every PT_NOTE (offset, size, align)."""
+        interpreters: list[tuple[int, int]] = []
+        dynamic: tuple[int, int] | None = None
+        notes: list[tuple[int, int, int]] = []
+        for p_type, p_offset, p_vaddr, p_filesz, p_memsz, p_align in headers:
+            if p_type == PT_LOAD:
+                self.loads.append((p_vaddr, p_filesz, p_offset, p_memsz))
+            elif p_type == PT_INTERP:
+                interpreters.append((p_offset, p_filesz))
+            elif p_type == PT_DYNAMIC:
+                # ld.so keeps the last PT_DYNAMIC (each one overwrites l_ld) and uses its p_vaddr
+                dynamic = (p_vaddr, p_filesz)
+            elif p_type == PT_NOTE:
+                notes.append((p_offset, p_filesz, p_align))
+        return interpreters, dynamic, notes
+
+    def _load_holding(self, address: int) -> tuple[int, int, int, int] | None:
+        """The PT_LOAD whose mapping (file part and zero-filled rest) holds `address`."""
+        return next((load for load in self.loads if load[0] <= address < load[0] + max(load[1], load[3])), None)
+
     def _markers(self, windows: list[tuple[int, int]] | None) -> frozenset[str]:
         search = getattr(self.data, "watch", None) if self.in_part else None
         if windows is None and isinstance(search, MarkerSearch):
@@ -475,7 +478,7 @@ class _Reader:
         image (rtld.c / dl-load.c: l_ld = l_addr + p_vaddr; p_offset is never used), walked
         by elf_get_dynamic_info until DT_NULL whatever p_filesz says."""
         entry = 16 if self.bits == 64 else 8
-        segment = next((load for load in self.loads if load[0] <= address < load[0] + max(load[1], load[3])), None)
+        segment = self._load_holding(address)
         if segment is None:
             raise MalformedElf(f"PT_DYNAMIC at {address:#x} is outside every loaded segment")
         vaddr, filesz, offset, memsz = segment
@@ -774,7 +777,7 @@ def _markers(data: bytes, windows: list[tuple[int, int]] | None = None) -> froze
     """Evidence of the toolchain that survives stripping (strings in the file itself), in the
     whole file or in the (offset, size) windows given. The windows are merged and searched in
     place: 4,000 PT_LOAD headers over one 64 KB window must not cost 4,000 copies of it."""
-    spans = [(0, len(data))] if windows is None else _merged_spans(windows, len(data))
+    spans = [(0, len(data))] if windows is None else merged_spans(windows, len(data))
     found = set()
     for start, end in spans:
         # One pass for a shared part first: most files have neither, and each pass costs.
@@ -787,7 +790,7 @@ def _markers(data: bytes, windows: list[tuple[int, int]] | None = None) -> froze
     return frozenset(found)
 
 
-def _merged_spans(windows: list[tuple[int, int]], length: int) -> list[tuple[int, int]]:
+def merged_spans(windows: list[tuple[int, int]], length: int) -> list[tuple[int, int]]:
     """(start, end) spans covering the windows once each: their total never exceeds the file."""
     merged: list[tuple[int, int]] = []
     for start, end in sorted((max(0, offset), min(length, offset + size)) for offset, size in windows):

@@ -176,7 +176,12 @@ def read_in_workers(artifact: Artifact, members: list[Member], workers: int,
     # part may read ranges again), link targets at load.
     worst_case = sum(worst_read(min(member.size, limits.max_member_bytes)) for member in members)
     worst_case += limits.max_members * limits.max_link_target
-    if workers < 2 or total < split_from or worst_case > limits.max_total_bytes:
+    base = WORKER_BASE + LISTING_PER_MEMBER * len(members)
+    memory_budget = min(memory_budget, SCAN_MEMORY - _resident())
+    # Read here when it is too small to pay for the workers, when the total limit is in reach,
+    # or when the idle workers' bases and the largest member do not fit in the budget.
+    if (workers < 2 or total < split_from or worst_case > limits.max_total_bytes
+            or workers * base + max(sizes, default=0) > memory_budget):
         if meanwhile is not None:
             meanwhile()
         return None
@@ -189,13 +194,7 @@ def read_in_workers(artifact: Artifact, members: list[Member], workers: int,
             weight = 0
         runs[-1].append(index)
         weight += member_weight
-    base = WORKER_BASE + LISTING_PER_MEMBER * len(members)
     needs = [base + max(sizes[index] for index in run) for run in runs]
-    memory_budget = min(memory_budget, SCAN_MEMORY - _resident())
-    if workers * base + max(sizes, default=0) > memory_budget:
-        if meanwhile is not None:
-            meanwhile()
-        return None  # the idle workers' bases and the largest member do not fit: read it here
     calls = [(_read_in_worker, (artifact.path, [members[index].name for index in run])) for run in runs]
     global _inherited
     _inherited = artifact.path, artifact, {member.name: member for member in members}

@@ -16,7 +16,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
-from lambda_glibc_gate.elf import SourceError
+from lambda_glibc_gate.elf import SourceError, merged_spans
 
 # A mark every this many bytes of output: a range asked for later costs at most this much
 # decompressed again before it (a deflate state copy costs about 40 KB).
@@ -98,7 +98,7 @@ class Builder:
             ranges, self.watch = self.planner(head, self.declared)
         except Exception:  # noqa: BLE001 - a plan only saves work; the reader decides
             ranges, self.watch = [], None
-        self._keep = _merged((max(0, offset), offset + size) for offset, size in ranges if size > 0)
+        self._keep = merged_spans(ranges, self.declared)
         if self.watch is not None and head:
             self._watch(head)
 
@@ -224,6 +224,15 @@ class LazyMember:
         if self._work + end - mark[0] > FETCH_WORK * self.length:
             self._hold_whole()
             return self._whole[offset:end] if self._whole is not None else b""
+        return self._decompress(mark, offset, end)
+
+    def _hold_whole(self) -> None:
+        whole = self._decompress(self._marks[0], 0, self.length)
+        self._whole = whole
+        self._starts, self._spans = [0], [whole]
+
+    def _decompress(self, mark: Mark, offset: int, end: int) -> bytes:
+        """Bytes [offset, end) streamed again from `mark` (at or before `offset`), counted."""
         parts = []
         position = mark[0]
         stream = self._restream(mark)
@@ -244,37 +253,9 @@ class LazyMember:
             raise SourceFailed("the member changed since it was read")
         return data
 
-    def _hold_whole(self) -> None:
-        parts = []
-        stream = self._restream(self._marks[0])
-        try:
-            for chunk in stream:
-                self._count(len(chunk))
-                parts.append(chunk)
-        finally:
-            close = getattr(stream, "close", None)
-            if close is not None:
-                close()
-        whole = b"".join(parts)
-        if len(whole) != self.length:
-            raise SourceFailed("the member changed since it was read")
-        self._whole = whole
-        self._starts, self._spans = [0], [whole]
-
     def _count(self, size: int) -> None:
         self._work += size
         self._spend(size)
-
-
-def _merged(ranges) -> list[tuple[int, int]]:
-    """(low, high) ranges, sorted, overlapping ones merged."""
-    merged: list[tuple[int, int]] = []
-    for low, high in sorted(ranges):
-        if merged and low <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
-        else:
-            merged.append((low, high))
-    return merged
 
 
 def _joined(pieces: list[tuple[int, bytes]]) -> list[tuple[int, bytes]]:
